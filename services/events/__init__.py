@@ -1,0 +1,1 @@
+"""The events service: events, business trips, registrations and waitlists."""

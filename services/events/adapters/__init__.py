@@ -1,0 +1,1 @@
+"""Adapters of the events service: tables and repositories."""

@@ -1,0 +1,1 @@
+"""The mentoring service: programmes, enrolments, matching, pairs, sessions and meetings."""

@@ -1,0 +1,1 @@
+"""Adapters of the mentoring service: tables and repositories."""

@@ -1,0 +1,18 @@
+"""The mentoring service's parts, for the composition root (`shared.service.bootstrap`)."""
+
+from pathlib import Path
+
+from services.mentoring import api, handlers
+from services.mentoring.adapters import tables
+from shared.service import ServiceSpec
+
+SPEC = ServiceSpec(
+    name="mentoring",
+    metadata=tables.metadata,
+    outbox_table=tables.outbox,
+    inbox_table=tables.inbox,
+    migrations=Path(__file__).parent / "migrations",
+    blueprints=api.blueprints,
+    handlers=handlers.subscriptions,
+    title="Booster Track mentoring API",
+)

@@ -1,0 +1,1 @@
+"""The notifications service: recipients, preferences, in-app inbox, email and webhooks."""

@@ -1,0 +1,1 @@
+"""Adapters of the notifications service: tables and repositories."""

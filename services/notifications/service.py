@@ -1,0 +1,18 @@
+"""The notifications service's parts, for the composition root (`shared.service.bootstrap`)."""
+
+from pathlib import Path
+
+from services.notifications import api, handlers
+from services.notifications.adapters import tables
+from shared.service import ServiceSpec
+
+SPEC = ServiceSpec(
+    name="notifications",
+    metadata=tables.metadata,
+    outbox_table=tables.outbox,
+    inbox_table=tables.inbox,
+    migrations=Path(__file__).parent / "migrations",
+    blueprints=api.blueprints,
+    handlers=handlers.subscriptions,
+    title="Booster Track notifications API",
+)

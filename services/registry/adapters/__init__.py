@@ -1,0 +1,1 @@
+"""Adapters of the registry service: tables and repositories."""

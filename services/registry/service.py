@@ -1,0 +1,18 @@
+"""The registry service's parts, for the composition root (`shared.service.bootstrap`)."""
+
+from pathlib import Path
+
+from services.registry import api, handlers
+from services.registry.adapters import tables
+from shared.service import ServiceSpec
+
+SPEC = ServiceSpec(
+    name="registry",
+    metadata=tables.metadata,
+    outbox_table=tables.outbox,
+    inbox_table=tables.inbox,
+    migrations=Path(__file__).parent / "migrations",
+    blueprints=api.blueprints,
+    handlers=handlers.subscriptions,
+    title="Booster Track registry API",
+)

@@ -1,0 +1,1 @@
+"""The event bus on kombu: topology, confirmed publishing, consuming, dead letters."""

@@ -1,0 +1,287 @@
+"""The event consumer: batched, idempotent handling with retries and a dead-letter queue.
+
+Messages arrive with manual acks and a bounded prefetch. What is immediately
+available (up to ``consumer_batch_size``) is handled in one database transaction,
+each event claimed in the inbox first, and acked only after the commit. If any
+handler of the batch fails, the batch rolls back and its events are handled one by
+one, so one bad event cannot hold the others back. A failed event is republished
+(with confirms) to a retry queue whose TTL returns it after a back-off; after the
+last attempt it goes to ``booster.<service>.dead`` with the error in its headers.
+Only then is the original acked: a crash in between redelivers it, never loses it.
+
+``stop()`` (on SIGTERM) lets the batch in hand finish; prefetched messages not yet
+started return to the queue when the channel closes. A lost connection is
+re-established with back-off.
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from kombu import Connection, Consumer
+from kombu.message import Message
+
+from shared import context
+from shared.bus.connection import connect
+from shared.bus.publisher import OutgoingMessage, Publisher
+from shared.bus.topology import Topology, dead_queue_name, is_amqp, queue_name, topic_matches
+from shared.config import BusSettings
+from shared.events.envelope import CloudEvent, EnvelopeError
+from shared.inbox import Inbox
+from shared.logging import get_logger
+from shared.metrics import EVENTS_HANDLED
+from shared.uow import Transaction, UnitOfWork
+
+log = get_logger(__name__)
+
+Handler = Callable[[CloudEvent, Transaction], None]
+"""A subscriber: writes through the transaction (and may emit events) and returns."""
+
+ATTEMPTS_HEADER = "x-booster-attempts"
+ERROR_HEADER = "x-booster-error"
+FAILED_AT_HEADER = "x-booster-failed-at"
+ROUTING_KEY_HEADER = "x-booster-routing-key"
+MAX_ERROR_LENGTH = 4000
+
+
+@dataclass(frozen=True)
+class _Work:
+    message: Message
+    event: CloudEvent
+    handlers: tuple[Handler, ...]
+
+
+class EventConsumer:
+    """Consumes a service's queue and runs the subscribed handlers."""
+
+    def __init__(
+        self,
+        service: str,
+        handlers: Mapping[str, Handler | Sequence[Handler]],
+        uow: UnitOfWork,
+        inbox: Inbox,
+        settings: BusSettings,
+    ) -> None:
+        self.service = service
+        self.uow = uow
+        self.inbox = inbox
+        self.settings = settings
+        self.handlers = {
+            pattern: tuple(h) if isinstance(h, Sequence) else (h,)
+            for pattern, h in handlers.items()
+        }
+        self.topology = Topology(service, tuple(self.handlers), settings)
+        self._stop = threading.Event()
+        self.ready = threading.Event()
+        self._publisher: Publisher | None = None
+        self._timers: list[threading.Timer] = []
+        self._amqp = False
+
+    # -- lifecycle -------------------------------------------------------------------
+    def stop(self) -> None:
+        """Finish the batch in hand, then return; safe to call from a signal handler."""
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def run(self) -> None:
+        """Consume until stopped, reconnecting after a lost connection."""
+        backoff = 0.2
+        while not self._stop.is_set():
+            connection = connect(self.settings)
+            publishing = connect(self.settings)
+            errors = (*connection.connection_errors, *connection.channel_errors, OSError)
+            try:
+                connection.ensure_connection(max_retries=1)
+                self._amqp = is_amqp(connection)
+                self.topology.declare(connection)
+                self._publisher = Publisher(publishing)
+                self._consume(connection)
+                backoff = 0.2
+            except errors as exc:
+                self.ready.clear()
+                log.warning("consumer connection lost", service=self.service, error=str(exc))
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+            finally:
+                for conn in (connection, publishing):
+                    try:
+                        conn.release()
+                    except Exception:  # noqa: BLE001 - already broken
+                        pass
+        for timer in self._timers:
+            timer.cancel()
+
+    def _consume(self, connection: Connection) -> None:
+        buffer: list[Message] = []
+        channel = connection.channel()
+        consumer = Consumer(
+            channel,
+            queues=[self.topology.queue],
+            on_message=buffer.append,
+            prefetch_count=self.settings.prefetch,
+            accept=["json"],
+            auto_declare=False,
+        )
+        consumer.consume()
+        self.ready.set()
+        log.info("consumer started", service=self.service, queue=self.topology.queue.name)
+        try:
+            while not self._stop.is_set():
+                try:
+                    connection.drain_events(timeout=1.0)
+                except TimeoutError:
+                    connection.heartbeat_check()
+                    continue
+                while len(buffer) < self.settings.consumer_batch_size:
+                    try:
+                        connection.drain_events(timeout=0)
+                    except TimeoutError:
+                        break
+                batch, buffer[:] = list(buffer), []
+                self._process(batch)
+        finally:
+            self.ready.clear()
+            try:
+                consumer.cancel()
+                channel.close()  # unstarted prefetched messages return to the queue
+            except Exception:  # noqa: BLE001 - the connection may already be gone
+                pass
+
+    # -- handling --------------------------------------------------------------------
+    def handlers_for(self, event_type: str) -> tuple[Handler, ...]:
+        found: list[Handler] = []
+        for pattern, handlers in self.handlers.items():
+            if topic_matches(pattern, event_type):
+                found.extend(handlers)
+        return tuple(found)
+
+    def _process(self, batch: list[Message]) -> None:
+        work: list[_Work] = []
+        for message in batch:
+            try:
+                event_ = CloudEvent.from_json(message.body)
+            except EnvelopeError as exc:
+                self._dead_letter(message, f"EnvelopeError: {exc}", attempts=1)
+                continue
+            handlers = self.handlers_for(event_.type)
+            if not handlers:
+                self._dead_letter(message, f"no handler for {event_.type!r}", attempts=1)
+                continue
+            work.append(_Work(message, event_, handlers))
+        if len(work) > 1:
+            try:
+                with self.uow.begin() as tx:
+                    outcomes = [self._handle(tx, item) for item in work]
+            except Exception:  # noqa: BLE001 - isolate the failing event below
+                log.debug("batch failed; handling one by one", size=len(work))
+            else:
+                for item, outcome in zip(work, outcomes, strict=True):
+                    item.message.ack()
+                    EVENTS_HANDLED.labels(self.service, item.event.type, outcome).inc()
+                return
+        for item in work:
+            try:
+                with self.uow.begin() as tx:
+                    outcome = self._handle(tx, item)
+            except Exception as exc:  # noqa: BLE001 - any handler error is retried
+                self._retry_or_dead_letter(item, exc)
+                continue
+            item.message.ack()
+            EVENTS_HANDLED.labels(self.service, item.event.type, outcome).inc()
+
+    def _handle(self, tx: Transaction, item: _Work) -> str:
+        if not self.inbox.claim(tx.session, item.event):
+            return "duplicate"
+        with context.correlated(item.event.correlationid, item.event.traceparent):
+            for handler in item.handlers:
+                handler(item.event, tx)
+        return "handled"
+
+    def _retry_or_dead_letter(self, item: _Work, exc: Exception) -> None:
+        attempts = int(item.message.headers.get(ATTEMPTS_HEADER, 0) or 0) + 1
+        error = "".join(traceback.format_exception_only(exc)).strip()
+        if attempts >= self.settings.max_attempts:
+            log.error(
+                "event dead-lettered",
+                service=self.service,
+                event_id=item.event.id,
+                type=item.event.type,
+                attempts=attempts,
+                error=error,
+            )
+            self._dead_letter(item.message, error, attempts)
+            return
+        delay = self.settings.delay_for(attempts)
+        log.warning(
+            "event handling failed; will retry",
+            service=self.service,
+            event_id=item.event.id,
+            type=item.event.type,
+            attempt=attempts,
+            retry_in=delay,
+            error=error,
+        )
+        headers = {
+            **item.message.headers,
+            ATTEMPTS_HEADER: attempts,
+            ERROR_HEADER: error[:MAX_ERROR_LENGTH],
+        }
+        if self._amqp:
+            retry_queue = self.topology.retry_queues[delay].name
+            self._require_publisher().publish(
+                [_copy(item.message, headers, retry_queue)], exchange=""
+            )
+        else:  # memory:// ignores TTL and dead-lettering: hold it in-process instead
+            outgoing = _copy(item.message, headers, queue_name(self.service))
+            timer = threading.Timer(delay, self._republish, args=(outgoing,))
+            timer.daemon = True
+            self._timers = [t for t in self._timers if t.is_alive()] + [timer]
+            timer.start()
+        item.message.ack()
+        EVENTS_HANDLED.labels(self.service, item.event.type, "retried").inc()
+
+    def _republish(self, message: OutgoingMessage) -> None:
+        if self._stop.is_set():
+            return
+        with connect(self.settings) as connection:
+            Publisher(connection).publish([message], exchange="")
+
+    def _dead_letter(self, message: Message, error: str, attempts: int) -> None:
+        headers = {
+            **message.headers,
+            ATTEMPTS_HEADER: attempts,
+            ERROR_HEADER: error[:MAX_ERROR_LENGTH],
+            FAILED_AT_HEADER: datetime.now(UTC).isoformat(),
+            ROUTING_KEY_HEADER: message.delivery_info.get("routing_key", ""),
+        }
+        outgoing = _copy(message, headers, dead_queue_name(self.service))
+        self._require_publisher().publish([outgoing], exchange="")
+        message.ack()
+        EVENTS_HANDLED.labels(self.service, message.properties.get("type", ""), "dead").inc()
+
+    def _require_publisher(self) -> Publisher:
+        if self._publisher is None:
+            raise RuntimeError("consumer is not connected")
+        return self._publisher
+
+
+def _copy(message: Message, headers: Mapping[str, Any], routing_key: str) -> OutgoingMessage:
+    """The same message (body, id, type) with new headers, for another queue."""
+    body = message.body
+    properties = message.properties
+    return OutgoingMessage(
+        body=body if isinstance(body, str) else body.decode("utf-8", "replace"),
+        routing_key=routing_key,
+        message_id=properties.get("message_id") or "",
+        type=properties.get("type") or "",
+        correlation_id=properties.get("correlation_id"),
+        headers=dict(headers),
+    )

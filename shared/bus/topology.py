@@ -1,0 +1,127 @@
+"""The broker topology, declared in one place; every name comes from a function here.
+
+- one durable topic exchange (``booster.events``); routing key == event type;
+- per service a durable quorum queue ``booster.<service>`` bound to the types it
+  handles, with a delivery limit and a dead-letter route as a safety net for
+  messages that crash the consumer before it can decide;
+- per service and back-off delay a quorum retry queue ``booster.<service>.retry.<ms>``
+  whose expired messages dead-letter back into the service's queue;
+- per service a quorum dead-letter queue ``booster.<service>.dead``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from kombu import Connection, Exchange, Queue, binding
+
+from shared.config import BusSettings
+
+EXCHANGE = "booster.events"
+
+
+def queue_name(service: str) -> str:
+    """The service's own queue."""
+    return f"booster.{service}"
+
+
+def dead_queue_name(service: str) -> str:
+    """Where messages go after their last failed attempt."""
+    return f"booster.{service}.dead"
+
+
+def retry_queue_name(service: str, delay: float) -> str:
+    """The queue that holds a message for ``delay`` seconds before it returns."""
+    return f"booster.{service}.retry.{round(delay * 1000)}ms"
+
+
+def topic_matches(pattern: str, routing_key: str) -> bool:
+    """AMQP topic matching: ``*`` is exactly one word, ``#`` zero or more words."""
+    return _match(pattern.split("."), routing_key.split("."))
+
+
+def _match(pattern: list[str], words: list[str]) -> bool:
+    if not pattern:
+        return not words
+    head, rest = pattern[0], pattern[1:]
+    if head == "#":
+        return any(_match(rest, words[i:]) for i in range(len(words) + 1))
+    return bool(words) and head in ("*", words[0]) and _match(rest, words[1:])
+
+
+def is_amqp(connection: Connection) -> bool:
+    """True for RabbitMQ; False for kombu's in-process ``memory://`` transport."""
+    return connection.transport.driver_type == "amqp"
+
+
+@dataclass(frozen=True)
+class Topology:
+    """The exchange and queues of one service."""
+
+    service: str
+    bindings: tuple[str, ...]
+    settings: BusSettings
+
+    @cached_property
+    def exchange(self) -> Exchange:
+        return Exchange(self.settings.exchange, type="topic", durable=True)
+
+    @cached_property
+    def queue(self) -> Queue:
+        return Queue(
+            queue_name(self.service),
+            bindings=[binding(self.exchange, routing_key=key) for key in self.bindings],
+            durable=True,
+            queue_arguments={
+                "x-queue-type": "quorum",
+                "x-delivery-limit": self.settings.delivery_limit,
+                "x-dead-letter-exchange": "",
+                "x-dead-letter-routing-key": dead_queue_name(self.service),
+                "x-dead-letter-strategy": "at-least-once",
+                "x-overflow": "reject-publish",
+            },
+        )
+
+    @cached_property
+    def dead_queue(self) -> Queue:
+        return Queue(
+            dead_queue_name(self.service),
+            durable=True,
+            queue_arguments={"x-queue-type": "quorum"},
+        )
+
+    @cached_property
+    def retry_queues(self) -> dict[float, Queue]:
+        return {
+            delay: Queue(
+                retry_queue_name(self.service, delay),
+                durable=True,
+                queue_arguments={
+                    "x-queue-type": "quorum",
+                    "x-message-ttl": round(delay * 1000),
+                    "x-dead-letter-exchange": "",
+                    "x-dead-letter-routing-key": queue_name(self.service),
+                    "x-dead-letter-strategy": "at-least-once",
+                    "x-overflow": "reject-publish",
+                },
+            )
+            for delay in sorted(set(self.settings.retry_delays))
+        }
+
+    def all_queues(self) -> list[Queue]:
+        return [self.queue, self.dead_queue, *self.retry_queues.values()]
+
+    def declare(self, connection: Connection) -> None:
+        """Declare the exchange, the queues and the bindings (idempotent)."""
+        channel = connection.default_channel
+        self.exchange.declare(channel=channel)
+        for queue in self.all_queues():
+            queue.bind(channel).declare()
+
+
+def declare_exchange(connection: Connection, settings: BusSettings) -> None:
+    """Declare only the exchange (what a publisher needs)."""
+    Exchange(settings.exchange, type="topic", durable=True).declare(
+        channel=connection.default_channel
+    )

@@ -1,0 +1,195 @@
+"""The ``booster`` command: the operator's entry point."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+from dataclasses import asdict
+from typing import Any
+
+import click
+
+from shared.config import SERVICE_NAMES, ConfigError, Settings
+from shared.logging import configure_logging, get_logger
+
+log = get_logger("booster.cli")
+SERVICE = click.Choice(SERVICE_NAMES)
+
+
+def _settings() -> Settings:
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    configure_logging(settings.log_level, settings.log_json)
+    return settings
+
+
+def _require_broker(settings: Settings, what: str) -> None:
+    if settings.bus.broker_url.startswith("memory"):
+        raise click.ClickException(
+            f"{what} needs a real broker: memory:// lives inside one process "
+            "(`booster run`). Set BOOSTER_BROKER_URL=amqp://..."
+        )
+
+
+@click.group()
+def main() -> None:
+    """Booster Track platform: run, serve, work, migrate, mint tokens, manage dead letters."""
+
+
+@main.command()
+@click.option("--service", "services", multiple=True, type=SERVICE, help="Only these services.")
+def run(services: tuple[str, ...]) -> None:
+    """The whole platform in one process (embedded defaults unless configured)."""
+    from werkzeug.serving import make_server
+
+    from shared.migrations import upgrade
+    from shared.service import bootstrap, create_app, load_spec
+    from shared.worker import Worker
+
+    settings = _settings()
+    servers, workers = [], []
+    for name in services or SERVICE_NAMES:
+        spec = load_spec(name)
+        upgrade(spec, settings.database_url(name))
+        runtime = bootstrap(spec, settings)
+        server = make_server(settings.host, spec.port, create_app(runtime), threaded=True)
+        threading.Thread(target=server.serve_forever, name=f"{name}-http", daemon=True).start()
+        worker = Worker(runtime)
+        worker.start()
+        servers.append(server)
+        workers.append(worker)
+        click.echo(f"{name:<14} http://{settings.host}:{spec.port}  (docs: /docs)")
+    click.echo(f"broker {settings.bus.broker_url}; Ctrl-C to stop")
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    signal.signal(signal.SIGINT, lambda *_: stopped.set())
+    stopped.wait()
+    for server in servers:
+        server.shutdown()
+    for worker in workers:
+        worker.stop()
+    for worker in workers:
+        worker.join(timeout=10)
+
+
+@main.command()
+@click.argument("service", type=SERVICE)
+@click.option("--bind", default=None, help="host:port (default BOOSTER_HOST and the port).")
+@click.option("--workers", type=int, default=None, help="gunicorn workers.")
+def serve(service: str, bind: str | None, workers: int | None) -> None:
+    """The service's HTTP API under gunicorn."""
+    from gunicorn.app.base import BaseApplication
+
+    from shared.service import bootstrap, create_app, load_spec
+
+    settings = _settings()
+    spec = load_spec(service)
+
+    class _Gunicorn(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", bind or f"{settings.host}:{spec.port}")
+            self.cfg.set("workers", workers or settings.web_concurrency)
+            self.cfg.set("accesslog", None)
+            self.cfg.set("graceful_timeout", 20)
+
+        def load(self) -> Any:
+            return create_app(bootstrap(spec, settings))
+
+    _Gunicorn().run()
+
+
+@main.command()
+@click.argument("service", type=SERVICE)
+def worker(service: str) -> None:
+    """The service's outbox relay and event consumers (stops cleanly on SIGTERM)."""
+    from shared.service import bootstrap, load_spec
+    from shared.worker import Worker
+
+    settings = _settings()
+    _require_broker(settings, "booster worker")
+    Worker(bootstrap(load_spec(service), settings)).run_until_signalled()
+
+
+@main.group()
+def db() -> None:
+    """Database migrations."""
+
+
+@db.command("upgrade")
+@click.argument("service", type=click.Choice([*SERVICE_NAMES, "all"]))
+@click.option("--revision", default="head")
+def db_upgrade(service: str, revision: str) -> None:
+    """Apply a service's Alembic migrations (or every service's with ``all``)."""
+    from shared.migrations import upgrade
+    from shared.service import load_spec
+
+    settings = _settings()
+    for name in SERVICE_NAMES if service == "all" else (service,):
+        upgrade(load_spec(name), settings.database_url(name), revision)
+        click.echo(f"{name}: at {revision}")
+
+
+@main.command()
+@click.option("--sub", required=True, help="Subject: a person id, or a client name.")
+@click.option("--scope", required=True, help='Space-separated, e.g. "registry:read admin".')
+@click.option("--ttl", type=click.IntRange(1, 366 * 24 * 3600), default=3600, show_default=True)
+def token(sub: str, scope: str, ttl: int) -> None:
+    """Mint a bearer token signed with BOOSTER_JWT_SECRET."""
+    from shared.auth import mint_token
+
+    settings = _settings()
+    click.echo(
+        mint_token(
+            settings.jwt_secret,
+            sub,
+            scope,
+            ttl=ttl,
+            audience=settings.jwt_audience,
+            algorithm=settings.jwt_algorithm,
+        )
+    )
+
+
+@main.group()
+def dlq() -> None:
+    """Dead-letter queues: look, and replay."""
+
+
+@dlq.command("list")
+@click.argument("service", type=SERVICE)
+@click.option("--limit", type=click.IntRange(1, 10_000), default=100, show_default=True)
+def dlq_list(service: str, limit: int) -> None:
+    """Print a service's dead letters as JSON lines (they stay in the queue)."""
+    from shared.bus.connection import connect
+    from shared.bus.dlq import list_dead
+
+    settings = _settings()
+    _require_broker(settings, "booster dlq")
+    with connect(settings.bus) as connection:
+        for letter in list_dead(connection, service, limit):
+            click.echo(json.dumps(asdict(letter), ensure_ascii=False))
+
+
+@dlq.command("replay")
+@click.argument("service", type=SERVICE)
+@click.option("--id", "message_id", default=None, help="Only the message with this id.")
+def dlq_replay(service: str, message_id: str | None) -> None:
+    """Return dead letters to the service's queue."""
+    from shared.bus.connection import connect
+    from shared.bus.dlq import replay
+
+    settings = _settings()
+    _require_broker(settings, "booster dlq")
+    with connect(settings.bus) as connection:
+        count = replay(connection, service, message_id)
+    click.echo(f"replayed {count} message(s) to booster.{service}")
+    if message_id and count == 0:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

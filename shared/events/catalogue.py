@@ -1,0 +1,107 @@
+"""The catalogue of integration events: every type, its data schema and its version.
+
+Each publishing service declares its types in one module under
+``shared.events.types``. Publishing an unknown type or data that does not fit the
+schema fails at the publisher (``make_event``), never at a consumer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import marshmallow
+
+from shared import context
+from shared.events.envelope import CloudEvent
+
+TYPE_PATTERN = re.compile(r"^[a-z]+(\.[a-z][a-z_]*){2}$")
+
+
+class UnknownEventType(LookupError):
+    """The event type is not in the catalogue."""
+
+
+class InvalidEventData(ValueError):
+    """The event's data does not fit its catalogued schema."""
+
+    def __init__(self, event_type: str, errors: Mapping[str, Any]) -> None:
+        super().__init__(f"invalid data for {event_type}: {dict(errors)}")
+        self.errors = dict(errors)
+
+
+@dataclass(frozen=True)
+class EventType:
+    """One catalogued event type: ``<service>.<entity>.<past-tense verb>``."""
+
+    name: str
+    schema: type[marshmallow.Schema]
+    version: int
+    doc: str
+
+    @property
+    def service(self) -> str:
+        return self.name.split(".", 1)[0]
+
+    @property
+    def dataschema(self) -> str:
+        return f"urn:booster:event:{self.name}:v{self.version}"
+
+
+class Catalogue:
+    """A registry of event types (one global instance, others in tests)."""
+
+    def __init__(self) -> None:
+        self._types: dict[str, EventType] = {}
+
+    def register(
+        self, name: str, schema: type[marshmallow.Schema], *, version: int = 1, doc: str
+    ) -> EventType:
+        if not TYPE_PATTERN.match(name):
+            raise ValueError(f"event type {name!r} is not <service>.<entity>.<verb>")
+        if name in self._types:
+            raise ValueError(f"event type {name!r} is registered twice")
+        event_type = EventType(name=name, schema=schema, version=version, doc=doc)
+        self._types[name] = event_type
+        return event_type
+
+    def get(self, name: str) -> EventType:
+        try:
+            return self._types[name]
+        except KeyError:
+            raise UnknownEventType(f"unknown event type {name!r}") from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._types
+
+    def __iter__(self) -> Iterator[EventType]:
+        return iter(sorted(self._types.values(), key=lambda t: t.name))
+
+    def make_event(self, name: str, *, subject: str | None, data: Mapping[str, Any]) -> CloudEvent:
+        """Validate ``data`` against the type's schema and wrap it in an envelope.
+
+        The correlation of the work in hand (request or consumed event) is carried
+        into the event's ``correlationid`` and ``traceparent`` extensions.
+        """
+        event_type = self.get(name)
+        schema = event_type.schema()
+        try:
+            loaded = schema.load(dict(data))
+        except marshmallow.ValidationError as exc:
+            raise InvalidEventData(name, exc.normalized_messages()) from exc
+        correlation = context.current()
+        return CloudEvent(
+            type=name,
+            source=f"/booster/{event_type.service}",
+            subject=subject,
+            data=schema.dump(loaded),
+            dataschema=event_type.dataschema,
+            correlationid=correlation.correlation_id if correlation else None,
+            traceparent=context.new_traceparent(correlation.traceparent) if correlation else None,
+        )
+
+
+CATALOGUE = Catalogue()
+"""The platform's catalogue; ``shared.events.types`` fills it on import."""

@@ -1,0 +1,64 @@
+"""The app factory pieces every service uses: one call builds a service's Flask app."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from flask import Flask
+from flask_smorest import Api, Blueprint
+
+from shared import auth
+from shared.config import Settings
+from shared.http import requests
+from shared.http.health import Check, health_blueprint
+from shared.http.problems import register_problem_handlers
+
+SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
+
+
+def create_service_app(
+    service: str,
+    settings: Settings,
+    *,
+    blueprints: Iterable[Blueprint] = (),
+    checks: Mapping[str, Check] | None = None,
+    title: str | None = None,
+    version: str = "1.0.0",
+) -> Flask:
+    """A Flask app with problem+json errors, health, metrics, ids, auth and OpenAPI."""
+    app = Flask(f"booster.{service}")
+    app.config.update(
+        API_TITLE=title or f"Booster Track {service} API",
+        API_VERSION=version,
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL=SWAGGER_UI_URL,
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        BOOSTER_SETTINGS=settings,
+        BOOSTER_SERVICE=service,
+    )
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    api = Api(
+        app,
+        spec_kwargs={
+            "components": {
+                "securitySchemes": {
+                    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+                }
+            },
+            "security": [{"bearerAuth": []}],
+        },
+    )
+    register_problem_handlers(app)
+    requests.install(app, service)
+    auth.install(
+        app,
+        auth.TokenVerifier(settings.jwt_secret, settings.jwt_audience, settings.jwt_algorithm),
+    )
+    app.register_blueprint(health_blueprint(checks or {}))
+    for blueprint in blueprints:
+        api.register_blueprint(blueprint)
+    app.extensions["booster_api"] = api
+    return app

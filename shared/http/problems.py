@@ -1,0 +1,137 @@
+"""Errors as ``application/problem+json`` (RFC 9457), in one table for every service.
+
+Validation errors list each field: ``{"pointer": "#/name", "detail": "..."}`` for the
+JSON body (RFC 9457's own example), ``{"parameter": "limit", ...}`` for the query
+string, ``{"header": "If-Match", ...}`` for headers. No response carries a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, Response, json
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from shared.errors import PlatformError
+from shared.logging import get_logger
+
+PROBLEM_JSON = "application/problem+json"
+log = get_logger(__name__)
+
+TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    412: "Precondition failed",
+    415: "Unsupported media type",
+    422: "Unprocessable content",
+    428: "Precondition required",
+    429: "Too many requests",
+    500: "Internal server error",
+    503: "Service unavailable",
+}
+_LOCATION_KEYS = {"json": "pointer", "form": "pointer", "query": "parameter", "headers": "header"}
+
+
+def problem(
+    status: int,
+    detail: str | None = None,
+    *,
+    title: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
+) -> Response:
+    """A problem+json response."""
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title or TITLES.get(status, "Error"),
+        "status": status,
+    }
+    if detail:
+        body["detail"] = detail
+    body.update(extra)
+    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def field_errors(messages: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Flatten webargs/marshmallow messages ``{location: {field: [msg]}}`` into a list."""
+    errors: list[dict[str, str]] = []
+    for location, fields in messages.items():
+        key = _LOCATION_KEYS.get(location, "pointer")
+        for path, detail in _walk(fields, ()):
+            if key == "pointer":
+                where = "#/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in path)
+            else:
+                where = ".".join(path)
+            errors.append({key: where, "detail": detail})
+    return errors
+
+
+def _walk(node: Any, path: tuple[str, ...]) -> list[tuple[tuple[str, ...], str]]:
+    if isinstance(node, Mapping):
+        found = []
+        for name, child in node.items():
+            found.extend(_walk(child, (*path, str(name))))
+        return found
+    if isinstance(node, list | tuple):
+        if all(isinstance(item, str) for item in node):
+            return [(path, item) for item in node]
+        found = []
+        for item in node:
+            found.extend(_walk(item, path))
+        return found
+    return [(path, str(node))]
+
+
+def handle_http_exception(error: HTTPException) -> Response:
+    """Werkzeug/flask-smorest HTTP errors (including webargs' 422) as problem+json."""
+    status = error.code or 500
+    if status >= 500:
+        original = getattr(error, "original_exception", None)
+        if original is not None:
+            log.error("unhandled error", exc_info=original)
+        return problem(status, "The server could not complete the request.")
+    data = getattr(error, "data", None) or {}
+    extra: dict[str, Any] = {}
+    messages = data.get("errors") or data.get("messages")
+    detail = data.get("message") or error.description
+    if isinstance(messages, Mapping):
+        extra["errors"] = field_errors(messages)
+        if status == 422:
+            detail = "The request has invalid fields."
+    headers = dict(data.get("headers") or {})
+    if status == 405 and error.get_headers():
+        headers.update({k: v for k, v in error.get_headers() if k == "Allow"})
+    return problem(status, detail, headers=headers, **extra)
+
+
+def handle_platform_error(error: PlatformError) -> Response:
+    extra: dict[str, Any] = {}
+    if error.errors:
+        extra["errors"] = field_errors({"json": error.errors})
+    return problem(
+        error.status,
+        error.detail,
+        title=error.title,
+        headers=getattr(error, "headers", None),
+        **extra,
+    )
+
+
+def handle_unexpected(error: Exception) -> Response:
+    """Anything unexpected: logged with its traceback, answered with a bare 500."""
+    return handle_http_exception(InternalServerError(original_exception=error))
+
+
+def register_problem_handlers(app: Flask) -> None:
+    """Install the handlers; call after flask-smorest's Api so ours win."""
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(PlatformError, handle_platform_error)
+    app.register_error_handler(Exception, handle_unexpected)

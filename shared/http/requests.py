@@ -1,0 +1,61 @@
+"""Request and correlation ids, access logs and HTTP metrics for every request."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from contextlib import ExitStack
+
+from flask import Flask, Response, g, request
+
+from shared import context
+from shared.logging import get_logger
+from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
+
+REQUEST_ID = "X-Request-ID"
+CORRELATION_ID = "X-Correlation-ID"
+log = get_logger("booster.access")
+
+
+def install(app: Flask, service: str) -> None:
+    """Bind ids to the request's logs and events; log and measure each request."""
+
+    @app.before_request
+    def _begin() -> None:
+        g.started = time.perf_counter()
+        request_id = context.valid_id(request.headers.get(REQUEST_ID)) or str(uuid.uuid4())
+        stack = ExitStack()
+        g.correlation = stack.enter_context(
+            context.correlated(
+                correlation_id=request.headers.get(CORRELATION_ID) or request_id,
+                traceparent=request.headers.get("traceparent"),
+                request_id=request_id,
+            )
+        )
+        g.context_stack = stack
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        correlation = g.get("correlation")
+        if correlation is not None:
+            response.headers[REQUEST_ID] = correlation.request_id or ""
+            response.headers[CORRELATION_ID] = correlation.correlation_id
+        route = request.url_rule.rule if request.url_rule else "<unmatched>"
+        elapsed = time.perf_counter() - g.get("started", time.perf_counter())
+        HTTP_REQUESTS.labels(service, request.method, route, str(response.status_code)).inc()
+        HTTP_LATENCY.labels(service, request.method, route).observe(elapsed)
+        if route not in ("/healthz", "/metrics"):
+            log.info(
+                "request",
+                method=request.method,
+                path=request.path,
+                status=response.status_code,
+                duration_ms=round(elapsed * 1000, 2),
+            )
+        return response
+
+    @app.teardown_request
+    def _end(_exc: BaseException | None) -> None:
+        stack = g.pop("context_stack", None)
+        if stack is not None:
+            stack.close()

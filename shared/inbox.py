@@ -1,0 +1,45 @@
+"""The inbox: ids of events a service has handled, for idempotent consumption.
+
+``claim`` records the event id inside the handler's own transaction. If the id is
+already there, the event was handled before and the handler must not run again; if
+the handler fails, the transaction rolls back and the claim with it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, DateTime, MetaData, String, Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from shared.events.envelope import CloudEvent
+
+
+def inbox_table(metadata: MetaData) -> Table:
+    """Define the ``inbox`` table on a service's metadata."""
+    return Table(
+        "inbox",
+        metadata,
+        Column("event_id", String(36), primary_key=True),
+        Column("type", String(128), nullable=False),
+        Column("handled_at", DateTime(timezone=True), nullable=False),
+    )
+
+
+class Inbox:
+    """Claims event ids in a service's inbox table."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def claim(self, session: Session, event_: CloudEvent) -> bool:
+        """Record ``event_`` as handled; False if it already was (a redelivery)."""
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = (
+            insert(self.table)
+            .values(event_id=event_.id, type=event_.type, handled_at=datetime.now(UTC))
+            .on_conflict_do_nothing(index_elements=["event_id"])
+        )
+        return session.execute(statement).rowcount == 1

@@ -1,0 +1,169 @@
+"""The outbox relay: publishes a service's committed outbox rows, in order, with confirms.
+
+One relay per service is active at a time (a PostgreSQL advisory lock elects it), so
+rows go out in commit-position order, which keeps the order per entity. A batch is
+read, published, confirmed by the broker and only then marked sent; a crash or a lost
+connection in between publishes the batch again (at-least-once; consumers' inboxes
+drop the duplicates). The relay sleeps until a commit wakes it: in-process through
+``shared.outbox.waker``, across processes through PostgreSQL ``LISTEN``; the poll
+interval is only a fallback.
+"""
+
+from __future__ import annotations
+
+import threading
+import zlib
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg
+from sqlalchemy import Table, delete, select, update
+from sqlalchemy.engine import make_url
+
+from shared.bus.connection import connect
+from shared.bus.publisher import OutgoingMessage, Publisher
+from shared.bus.topology import declare_exchange
+from shared.config import BusSettings
+from shared.db import Database
+from shared.logging import get_logger
+from shared.metrics import EVENTS_PUBLISHED
+from shared.outbox import notify_channel, waker
+
+log = get_logger(__name__)
+
+SENT_RETENTION = timedelta(days=7)
+PURGE_EVERY_SECONDS = 600.0
+
+
+class OutboxRelay:
+    """Moves committed outbox rows of one service to the exchange."""
+
+    def __init__(
+        self, service: str, database: Database, table: Table, settings: BusSettings
+    ) -> None:
+        self.service = service
+        self.database = database
+        self.table = table
+        self.settings = settings
+        self._stop = threading.Event()
+        self._waker = waker(service)
+        self._listener: psycopg.Connection[Any] | None = None
+        self.ready = threading.Event()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._waker.set()
+
+    def run(self) -> None:
+        """Relay until stopped, reconnecting to the broker and the database as needed."""
+        backoff = 0.2
+        while not self._stop.is_set():
+            connection = connect(self.settings)
+            try:
+                if not self._lead():
+                    self._stop.wait(1.0)
+                    continue
+                connection.ensure_connection(max_retries=1)
+                declare_exchange(connection, self.settings)
+                self._relay(Publisher(connection))
+                backoff = 0.2
+            except Exception as exc:  # noqa: BLE001 - broker or database gone: retry
+                self.ready.clear()
+                log.warning("relay interrupted", service=self.service, error=repr(exc))
+                self._close_listener()
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+            finally:
+                try:
+                    connection.release()
+                except Exception:  # noqa: BLE001 - already broken
+                    pass
+        self._close_listener()
+
+    def _relay(self, publisher: Publisher) -> None:
+        self.ready.set()
+        last_purge = 0.0
+        while not self._stop.is_set():
+            self._waker.clear()
+            sent = self.relay_once(publisher)
+            now = datetime.now(UTC).timestamp()
+            if now - last_purge > PURGE_EVERY_SECONDS:
+                self.purge_sent()
+                last_purge = now
+            if sent < self.settings.relay_batch_size:
+                self._wait()
+
+    def relay_once(self, publisher: Publisher) -> int:
+        """Publish one batch of unsent rows and mark them sent; return how many."""
+        table = self.table
+        query = (
+            select(table.c.position, table.c.event_id, table.c.type, table.c.body)
+            .where(table.c.sent_at.is_(None))
+            .order_by(table.c.position)
+            .limit(self.settings.relay_batch_size)
+        )
+        if self.database.dialect == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        with self.database.session() as session:
+            rows = session.execute(query).all()
+            if not rows:
+                return 0
+            publisher.publish(
+                [
+                    OutgoingMessage(
+                        body=row.body, routing_key=row.type, message_id=row.event_id, type=row.type
+                    )
+                    for row in rows
+                ],
+                exchange=self.settings.exchange,
+            )
+            session.execute(
+                update(table)
+                .where(table.c.position.in_([row.position for row in rows]))
+                .values(sent_at=datetime.now(UTC))
+            )
+        EVENTS_PUBLISHED.labels(self.service).inc(len(rows))
+        return len(rows)
+
+    def purge_sent(self) -> None:
+        """Delete rows sent longer ago than the retention."""
+        cutoff = datetime.now(UTC) - SENT_RETENTION
+        with self.database.session() as session:
+            session.execute(
+                delete(self.table)
+                .where(self.table.c.sent_at.is_not(None))
+                .where(self.table.c.sent_at < cutoff)
+            )
+
+    # -- leadership and wake-ups (PostgreSQL) ---------------------------------------
+    def _lead(self) -> bool:
+        """Hold this service's advisory lock (PostgreSQL); SQLite has a single process."""
+        if self.database.dialect != "postgresql":
+            return True
+        if self._listener is not None and not self._listener.closed:
+            return True
+        url = make_url(self.database.url).set(drivername="postgresql")
+        listener = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
+        key = zlib.crc32(notify_channel(self.service).encode())
+        if not listener.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]:
+            listener.close()
+            return False
+        listener.execute(f'LISTEN "{notify_channel(self.service)}"')
+        self._listener = listener
+        return True
+
+    def _wait(self) -> None:
+        timeout = self.settings.relay_poll_interval
+        if self._listener is not None:
+            for _ in self._listener.notifies(timeout=timeout, stop_after=1):
+                pass
+        else:
+            self._waker.wait(timeout)
+
+    def _close_listener(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            try:
+                listener.close()
+            except Exception:  # noqa: BLE001 - already broken
+                pass

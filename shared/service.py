@@ -1,0 +1,108 @@
+"""What a service is made of, and the one composition root that wires it.
+
+Every service package exposes ``SPEC`` (a :class:`ServiceSpec`) in ``service.py``;
+``bootstrap(spec, settings)`` builds its :class:`Runtime` (database, unit of work,
+inbox). The web app and the worker both start from the same runtime.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+from flask import Flask, current_app
+from flask_smorest import Blueprint
+from sqlalchemy import MetaData, Table
+
+from shared.bus.connection import check_broker
+from shared.bus.consumer import Handler
+from shared.config import SERVICE_NAMES, SERVICE_PORTS, Settings
+from shared.db import Database
+from shared.http.app import create_service_app
+from shared.http.health import Check
+from shared.inbox import Inbox
+from shared.outbox import Outbox
+from shared.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """The parts of one service, declared by its package."""
+
+    name: str
+    metadata: MetaData
+    outbox_table: Table
+    inbox_table: Table
+    migrations: Path
+    blueprints: Callable[[], Iterable[Blueprint]] = tuple
+    handlers: Callable[[Runtime], Mapping[str, Handler]] = field(default=lambda runtime: {})
+    title: str = ""
+
+    @property
+    def port(self) -> int:
+        return SERVICE_PORTS[self.name]
+
+
+@dataclass
+class Runtime:
+    """A service wired to its concrete adapters."""
+
+    spec: ServiceSpec
+    settings: Settings
+    database: Database
+    uow: UnitOfWork
+    inbox: Inbox
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def readiness_checks(self) -> Mapping[str, Check]:
+        return {
+            "database": self.database.ping,
+            "broker": partial(check_broker, self.settings.bus),
+        }
+
+    def handlers(self) -> Mapping[str, Handler]:
+        return self.spec.handlers(self)
+
+
+def load_spec(name: str) -> ServiceSpec:
+    """The ``SPEC`` of ``services.<name>``."""
+    if name not in SERVICE_NAMES:
+        raise ValueError(f"unknown service {name!r}; choose one of {', '.join(SERVICE_NAMES)}")
+    return importlib.import_module(f"services.{name}.service").SPEC
+
+
+def bootstrap(spec: ServiceSpec, settings: Settings, database: Database | None = None) -> Runtime:
+    """Build a service's runtime (the composition root)."""
+    database = database or Database(settings.database_url(spec.name))
+    outbox = Outbox(spec.outbox_table, spec.name)
+    return Runtime(
+        spec=spec,
+        settings=settings,
+        database=database,
+        uow=UnitOfWork(database, outbox),
+        inbox=Inbox(spec.inbox_table),
+    )
+
+
+def create_app(runtime: Runtime) -> Flask:
+    """The service's HTTP app, bound to its runtime."""
+    app = create_service_app(
+        runtime.name,
+        runtime.settings,
+        blueprints=runtime.spec.blueprints(),
+        checks=runtime.readiness_checks(),
+        title=runtime.spec.title or None,
+    )
+    app.extensions["booster_runtime"] = runtime
+    return app
+
+
+def current_runtime() -> Runtime:
+    """The runtime of the app serving the request in hand."""
+    return current_app.extensions["booster_runtime"]

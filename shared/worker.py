@@ -1,0 +1,72 @@
+"""A service's background process: its outbox relay and, if it subscribes, its consumer."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from types import FrameType
+
+from shared.bus.consumer import EventConsumer
+from shared.logging import get_logger
+from shared.relay import OutboxRelay
+from shared.service import Runtime
+
+log = get_logger(__name__)
+
+
+class Worker:
+    """Runs the relay and the consumer of one service in threads."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        bus = runtime.settings.bus
+        self.name = runtime.name
+        self.relay = OutboxRelay(runtime.name, runtime.database, runtime.spec.outbox_table, bus)
+        handlers = runtime.handlers()
+        self.consumer = (
+            EventConsumer(runtime.name, handlers, runtime.uow, runtime.inbox, bus)
+            if handlers
+            else None
+        )
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        targets = [("relay", self.relay.run)]
+        if self.consumer is not None:
+            targets.append(("consumer", self.consumer.run))
+        for role, target in targets:
+            thread = threading.Thread(target=target, name=f"{self.name}-{role}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        log.info("worker started", service=self.name, consumer=self.consumer is not None)
+
+    def stop(self) -> None:
+        """Ask both loops to finish what they hold and return."""
+        if self.consumer is not None:
+            self.consumer.stop()
+        self.relay.stop()
+
+    def join(self, timeout: float | None = None) -> None:
+        for thread in self._threads:
+            thread.join(timeout)
+
+    def wait_ready(self, timeout: float = 10.0) -> bool:
+        ok = self.relay.ready.wait(timeout)
+        if self.consumer is not None:
+            ok = self.consumer.ready.wait(timeout) and ok
+        return ok
+
+    def run_until_signalled(self) -> None:
+        """Run until SIGTERM or SIGINT; then finish the work in hand and exit."""
+        stopped = threading.Event()
+
+        def _on_signal(signum: int, _frame: FrameType | None) -> None:
+            log.info("stopping", service=self.name, signal=signal.Signals(signum).name)
+            stopped.set()
+
+        signal.signal(signal.SIGTERM, _on_signal)
+        signal.signal(signal.SIGINT, _on_signal)
+        self.start()
+        stopped.wait()
+        self.stop()
+        self.join()
+        log.info("worker stopped", service=self.name)
