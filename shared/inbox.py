@@ -41,5 +41,6 @@ class Inbox:
             insert(self.table)
             .values(event_id=event_.id, type=event_.type, handled_at=datetime.now(UTC))
             .on_conflict_do_nothing(index_elements=["event_id"])
+            .returning(self.table.c.event_id)
         )
-        return session.execute(statement).rowcount == 1
+        return session.execute(statement).first() is not None

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import zlib
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,7 +23,7 @@ from sqlalchemy.engine import make_url
 
 from shared.bus.connection import connect
 from shared.bus.publisher import OutgoingMessage, Publisher
-from shared.bus.topology import declare_exchange
+from shared.bus.topology import Topology, declare_exchange
 from shared.config import BusSettings
 from shared.db import Database
 from shared.logging import get_logger
@@ -39,9 +40,17 @@ class OutboxRelay:
     """Moves committed outbox rows of one service to the exchange."""
 
     def __init__(
-        self, service: str, database: Database, table: Table, settings: BusSettings
+        self,
+        service: str,
+        database: Database,
+        table: Table,
+        settings: BusSettings,
+        declare: Sequence[Topology] = (),
     ) -> None:
+        """``declare``: topologies to declare before publishing, so that no event is
+        published before the queues of its subscribers exist (it would be dropped)."""
         self.service = service
+        self.declare = tuple(declare)
         self.database = database
         self.table = table
         self.settings = settings
@@ -65,6 +74,8 @@ class OutboxRelay:
                     continue
                 connection.ensure_connection(max_retries=1)
                 declare_exchange(connection, self.settings)
+                for topology in self.declare:
+                    topology.declare(connection)
                 self._relay(Publisher(connection))
                 backoff = 0.2
             except Exception as exc:  # noqa: BLE001 - broker or database gone: retry

@@ -30,17 +30,14 @@ def _dead_queue(channel: Any, service: str) -> Queue:
     return Queue(dead_queue_name(service), no_declare=True).bind(channel)
 
 
-def _count(channel: Any, service: str) -> int:
-    return channel.queue_declare(dead_queue_name(service), passive=True).message_count
-
-
 def list_dead(connection: Connection, service: str, limit: int = 100) -> list[DeadLetter]:
     """Peek at up to ``limit`` dead letters; they stay in the queue."""
     channel = connection.channel()
     try:
         queue = _dead_queue(channel, service)
         found = []
-        for _ in range(min(limit, _count(channel, service))):
+        while len(found) < limit:
+            # messages got stay unacked until the channel closes, so each is seen once
             message = queue.get(no_ack=False, accept=["json"])
             if message is None:
                 break
@@ -61,7 +58,7 @@ def replay(connection: Connection, service: str, message_id: str | None = None) 
     replayed = 0
     try:
         queue = _dead_queue(channel, service)
-        for _ in range(_count(channel, service)):
+        while True:
             message = queue.get(no_ack=False, accept=["json"])
             if message is None:
                 break

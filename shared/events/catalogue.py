@@ -17,7 +17,7 @@ import marshmallow
 from shared import context
 from shared.events.envelope import CloudEvent
 
-TYPE_PATTERN = re.compile(r"^[a-z]+(\.[a-z][a-z_]*){2}$")
+TYPE_PATTERN = re.compile(r"^[a-z][a-z0-9]*(\.[a-z][a-z_]*){2}$")
 
 
 class UnknownEventType(LookupError):

@@ -1,0 +1,111 @@
+"""Test helpers: find RabbitMQ and PostgreSQL, make throwaway databases and tokens.
+
+Order of discovery: ``BOOSTER_TEST_BROKER_URL`` / ``BOOSTER_TEST_DATABASE_URL``, then
+the services on loopback, then testcontainers when a Docker engine is there, else
+the test is skipped with the reason, or fails when ``BOOSTER_REQUIRE_SERVICES=1``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import make_url
+
+LOOPBACK_BROKER = "amqp://guest:guest@127.0.0.1:5672//"
+LOOPBACK_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+_containers: list[Any] = []
+
+
+def services_required() -> bool:
+    return os.environ.get("BOOSTER_REQUIRE_SERVICES", "") in ("1", "true", "yes")
+
+
+def unavailable(what: str, reason: str) -> None:
+    """Skip the test, or fail it when services are required."""
+    message = f"{what} unavailable: {reason}"
+    if services_required():
+        pytest.fail(message + " (BOOSTER_REQUIRE_SERVICES=1)", pytrace=False)
+    pytest.skip(message)
+
+
+def _port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _container(kind: str) -> str | None:
+    """Start a RabbitMQ or PostgreSQL container; None without a Docker engine."""
+    try:
+        from docker.errors import DockerException
+    except ImportError:
+        return None
+    try:
+        if kind == "rabbitmq":
+            from testcontainers.rabbitmq import RabbitMqContainer
+
+            container = RabbitMqContainer("rabbitmq:3.13-management").start()
+            host, port = container.get_container_host_ip(), container.get_exposed_port(5672)
+            _containers.append(container)
+            return f"amqp://guest:guest@{host}:{port}//"
+        from testcontainers.postgres import PostgresContainer
+
+        container = PostgresContainer("postgres:16", driver="psycopg").start()
+        _containers.append(container)
+        return container.get_connection_url()
+    except DockerException:
+        return None
+
+
+def find_broker() -> str:
+    """A RabbitMQ URL for tests (skips or fails when there is none)."""
+    if url := os.environ.get("BOOSTER_TEST_BROKER_URL"):
+        return url
+    if _port_open("127.0.0.1", 5672):
+        return LOOPBACK_BROKER
+    if url := _container("rabbitmq"):
+        return url
+    unavailable("RabbitMQ", "nothing on 127.0.0.1:5672 and no Docker engine for testcontainers")
+    raise AssertionError("unreachable")
+
+
+def find_postgres() -> str:
+    """A PostgreSQL admin URL for tests (skips or fails when there is none)."""
+    if url := os.environ.get("BOOSTER_TEST_DATABASE_URL"):
+        return url
+    if _port_open("127.0.0.1", 5432):
+        return LOOPBACK_POSTGRES
+    if url := _container("postgres"):
+        return url
+    unavailable("PostgreSQL", "nothing on 127.0.0.1:5432 and no Docker engine for testcontainers")
+    raise AssertionError("unreachable")
+
+
+@contextmanager
+def fresh_postgres_database(admin_url: str) -> Iterator[str]:
+    """Create an empty database for one test and drop it afterwards."""
+    import psycopg
+
+    url = make_url(admin_url)
+    name = f"booster_test_{uuid.uuid4().hex[:12]}"
+    conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(conninfo, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(conninfo, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def stop_containers() -> None:
+    while _containers:
+        _containers.pop().stop()

@@ -1,0 +1,113 @@
+"""Consuming: idempotent (inbox), batched, retried with back-off, dead-lettered, replayed."""
+
+from __future__ import annotations
+
+import json
+
+from kombu import Connection, Producer
+from sqlalchemy import func, select
+
+from shared.bus import dlq
+from shared.bus.topology import dead_queue_name, queue_name
+from shared.events import CONTENT_TYPE
+from tests.integration.conftest import running
+from tests.integration.demo import Demo, always_fail, inbox, record
+
+
+def test_relay_to_consumer_handles_each_event_once(demo: Demo) -> None:
+    demo.write(200)
+    with running(demo.relay(), demo.consumer()):
+        assert demo.wait_for(lambda: len(demo.effect_counts()) == 200)
+    counts = demo.effect_counts()
+    assert set(counts) == set(range(200))
+    assert set(counts.values()) == {1}
+
+
+def test_message_delivered_twice_is_handled_once(demo: Demo) -> None:
+    consumer = demo.consumer()
+    demo.write(1)
+    with demo.database.session() as session:
+        body = session.execute(select(demo_outbox_body())).scalar_one()
+    with running(consumer):
+        with Connection(demo.bus.broker_url) as connection:
+            producer = Producer(connection.default_channel)
+            for _ in range(3):  # the same event id, three deliveries
+                producer.publish(
+                    body,
+                    exchange=demo.bus.exchange,
+                    routing_key="demo.item.created",
+                    content_type=CONTENT_TYPE,
+                    content_encoding="utf-8",
+                    delivery_mode=2,
+                )
+        assert demo.wait_for(lambda: _inbox_count(demo) == 1)
+        # give the two duplicates time to arrive and be dropped
+        assert not demo.wait_for(lambda: sum(demo.effect_counts().values()) > 1, timeout=1.5)
+    assert demo.effect_counts() == {0: 1}
+
+
+def test_failing_handler_dead_letters_while_others_flow_then_replays(demo: Demo) -> None:
+    handlers = {"demo.item.created": record, "demo.item.broken": always_fail}
+    demo.write(1, start=1000, event_type="demo.item.broken")
+    demo.write(50)
+    with running(demo.relay(), demo.consumer(handlers)):
+        assert demo.wait_for(lambda: len(demo.effect_counts()) == 50)
+        with Connection(demo.bus.broker_url) as connection:
+            assert demo.wait_for(lambda: _depth(connection, dead_queue_name(demo.service)) == 1)
+            letters = dlq.list_dead(connection, demo.service)
+            assert len(letters) == 1
+            letter = letters[0]
+            assert letter.type == "demo.item.broken"
+            assert letter.attempts == demo.bus.max_attempts
+            assert "RuntimeError: cannot handle item 1000" in letter.error
+            assert letter.failed_at
+            assert json.loads(letter.body)["data"]["seq"] == 1000
+            # listing does not consume (the queue takes the peeked message back)
+            assert demo.wait_for(lambda: _depth(connection, dead_queue_name(demo.service)) == 1)
+    # the handler is fixed; replay returns the message to the service's queue
+    with Connection(demo.bus.broker_url) as connection:
+        assert dlq.replay(connection, demo.service, message_id="no-such-id") == 0
+        assert demo.wait_for(lambda: _depth(connection, dead_queue_name(demo.service)) == 1)
+        assert dlq.replay(connection, demo.service, message_id=letter.message_id) == 1
+        assert demo.wait_for(lambda: _depth(connection, queue_name(demo.service)) == 1)
+        assert _depth(connection, dead_queue_name(demo.service)) == 0
+    fixed = {"demo.item.created": record, "demo.item.broken": record}
+    with running(demo.consumer(fixed)):
+        assert demo.wait_for(lambda: 1000 in demo.effect_counts())
+    assert demo.effect_counts()[1000] == 1
+
+
+def test_unparseable_and_unhandled_messages_go_to_the_dead_letter_queue(demo: Demo) -> None:
+    consumer = demo.consumer({"demo.#": record})
+    with running(consumer), Connection(demo.bus.broker_url) as connection:
+        producer = Producer(connection.default_channel)
+        producer.publish(
+            "not json",
+            exchange=demo.bus.exchange,
+            routing_key="demo.item.created",
+            content_type=CONTENT_TYPE,
+            content_encoding="utf-8",
+        )
+        assert demo.wait_for(lambda: _depth(connection, dead_queue_name(demo.service)) == 1)
+        letter = dlq.list_dead(connection, demo.service)[0]
+        assert "EnvelopeError" in letter.error
+        assert letter.attempts == 1
+
+
+def demo_outbox_body():  # noqa: ANN201 - a column expression
+    from tests.integration.demo import outbox
+
+    return outbox.c.body
+
+
+def _inbox_count(demo: Demo) -> int:
+    with demo.database.session() as session:
+        return session.scalar(select(func.count()).select_from(inbox))
+
+
+def _depth(connection: Connection, name: str) -> int:
+    channel = connection.channel()
+    try:
+        return channel.queue_declare(name, passive=True).message_count
+    finally:
+        channel.close()
