@@ -19,6 +19,7 @@ from sqlalchemy import MetaData, Table
 
 from shared.bus.connection import check_broker
 from shared.bus.consumer import Handler
+from shared.bus.topology import Topology
 from shared.config import SERVICE_NAMES, SERVICE_PORTS, Settings
 from shared.db import Database
 from shared.http.app import create_service_app
@@ -39,6 +40,9 @@ class ServiceSpec:
     migrations: Path
     blueprints: Callable[[], Iterable[Blueprint]] = tuple
     handlers: Callable[[Runtime], Mapping[str, Handler]] = field(default=lambda runtime: {})
+    subscribes: tuple[str, ...] = ()
+    """The event types (or topic patterns) ``handlers`` covers, known without a runtime
+    so that any worker can declare every service's queue before it publishes."""
     title: str = ""
 
     @property
@@ -67,7 +71,13 @@ class Runtime:
         }
 
     def handlers(self) -> Mapping[str, Handler]:
-        return self.spec.handlers(self)
+        handlers = self.spec.handlers(self)
+        if set(handlers) != set(self.spec.subscribes):
+            raise ValueError(
+                f"{self.name}: handlers cover {sorted(handlers)} "
+                f"but the spec subscribes to {sorted(self.spec.subscribes)}"
+            )
+        return handlers
 
 
 def load_spec(name: str) -> ServiceSpec:
@@ -75,6 +85,15 @@ def load_spec(name: str) -> ServiceSpec:
     if name not in SERVICE_NAMES:
         raise ValueError(f"unknown service {name!r}; choose one of {', '.join(SERVICE_NAMES)}")
     return importlib.import_module(f"services.{name}.service").SPEC
+
+
+def platform_topologies(settings: Settings) -> list[Topology]:
+    """Every service's queue and bindings (declared by each relay before it publishes)."""
+    return [
+        Topology(name, load_spec(name).subscribes, settings.bus)
+        for name in SERVICE_NAMES
+        if load_spec(name).subscribes
+    ]
 
 
 def bootstrap(spec: ServiceSpec, settings: Settings, database: Database | None = None) -> Runtime:

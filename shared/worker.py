@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Sequence
 from types import FrameType
 
 from shared.bus.consumer import EventConsumer
+from shared.bus.topology import Topology
 from shared.logging import get_logger
 from shared.relay import OutboxRelay
-from shared.service import Runtime
+from shared.service import Runtime, platform_topologies
 
 log = get_logger(__name__)
 
@@ -17,10 +19,15 @@ log = get_logger(__name__)
 class Worker:
     """Runs the relay and the consumer of one service in threads."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, declare: Sequence[Topology] | None = None) -> None:
+        """``declare``: the topologies to set up before publishing (default: the platform's)."""
         bus = runtime.settings.bus
         self.name = runtime.name
-        self.relay = OutboxRelay(runtime.name, runtime.database, runtime.spec.outbox_table, bus)
+        if declare is None:
+            declare = platform_topologies(runtime.settings)
+        self.relay = OutboxRelay(
+            runtime.name, runtime.database, runtime.spec.outbox_table, bus, declare=declare
+        )
         handlers = runtime.handlers()
         self.consumer = (
             EventConsumer(runtime.name, handlers, runtime.uow, runtime.inbox, bus)

@@ -1,0 +1,36 @@
+"""Run the demo service's worker in its own process (for the SIGTERM test).
+
+Usage: python -m tests.integration.demo_worker SERVICE DATABASE_URL BROKER_URL EXCHANGE DELAY
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from shared.bus.topology import Topology
+from shared.config import BusSettings, Settings
+from shared.db import Database
+from shared.service import ServiceSpec, bootstrap
+from shared.worker import Worker
+from tests.integration import demo
+
+
+def main(service: str, database_url: str, broker_url: str, exchange: str, delay: str) -> None:
+    bus = BusSettings(broker_url=broker_url, exchange=exchange, consumer_batch_size=20)
+    spec = ServiceSpec(
+        name=service,
+        metadata=demo.metadata,
+        outbox_table=demo.outbox,
+        inbox_table=demo.inbox,
+        migrations=Path("."),
+        handlers=lambda runtime: {"demo.item.created": demo.slow(float(delay))},
+        subscribes=("demo.item.created",),
+    )
+    settings = Settings(environment="test", bus=bus, jwt_secret="x" * 40)
+    runtime = bootstrap(spec, settings, Database(database_url))
+    Worker(runtime, declare=[Topology(service, spec.subscribes, bus)]).run_until_signalled()
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:6])
