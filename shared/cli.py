@@ -42,7 +42,10 @@ def main() -> None:
 
 @main.command()
 @click.option("--service", "services", multiple=True, type=SERVICE, help="Only these services.")
-def run(services: tuple[str, ...]) -> None:
+@click.option(
+    "--port-offset", type=click.IntRange(0, 50000), default=0, help="Add to every port."
+)
+def run(services: tuple[str, ...], port_offset: int) -> None:
     """The whole platform in one process (embedded defaults unless configured)."""
     from werkzeug.serving import make_server
 
@@ -56,14 +59,16 @@ def run(services: tuple[str, ...]) -> None:
         spec = load_spec(name)
         upgrade(spec, settings.database_url(name))
         runtime = bootstrap(spec, settings)
-        server = make_server(settings.host, spec.port, create_app(runtime), threaded=True)
+        port = spec.port + port_offset
+        server = make_server(settings.host, port, create_app(runtime), threaded=True)
         threading.Thread(target=server.serve_forever, name=f"{name}-http", daemon=True).start()
         worker = Worker(runtime)
         worker.start()
         servers.append(server)
         workers.append(worker)
-        click.echo(f"{name:<14} http://{settings.host}:{spec.port}  (docs: /docs)")
-    click.echo(f"broker {settings.bus.broker_url}; Ctrl-C to stop")
+        click.echo(f"{name:<14} http://{settings.host}:{port}  (docs: /docs)")
+    click.echo(f"broker {settings.bus.broker_url}; Ctrl-C to stop", nl=True)
+    sys.stdout.flush()
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     signal.signal(signal.SIGINT, lambda *_: stopped.set())
@@ -189,6 +194,20 @@ def dlq_replay(service: str, message_id: str | None) -> None:
     click.echo(f"replayed {count} message(s) to booster.{service}")
     if message_id and count == 0:
         sys.exit(1)
+
+
+@main.command()
+@click.argument("what", type=click.Choice(["markdown", "asyncapi"]))
+def catalogue(what: str) -> None:
+    """Print the event catalogue (docs/events.md or docs/asyncapi.json)."""
+    import shared.events.types  # noqa: F401 - fills the catalogue
+    from shared.events import CATALOGUE
+    from shared.events.docs import asyncapi, render_markdown
+
+    if what == "markdown":
+        click.echo(render_markdown(CATALOGUE), nl=False)
+    else:
+        click.echo(json.dumps(asyncapi(CATALOGUE), indent=2, ensure_ascii=False))
 
 
 if __name__ == "__main__":

@@ -118,7 +118,7 @@ def _parse(env: Env) -> Settings:
 
     broker_url = env.str("BOOSTER_BROKER_URL", "memory://")
     _check_broker_url(broker_url)
-    delays = tuple(env.list("BOOSTER_RETRY_DELAYS", ["1", "5", "30", "120"], subcast=float))
+    delays = tuple(env.list("BOOSTER_RETRY_DELAYS", [1.0, 5.0, 30.0, 120.0], subcast=float))
     if not delays or any(d <= 0 for d in delays):
         raise ConfigError("BOOSTER_RETRY_DELAYS: give positive seconds, e.g. '1,5,30,120'")
     bus = BusSettings(

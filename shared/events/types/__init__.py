@@ -1,0 +1,4 @@
+"""The catalogued event types, one module per publishing service.
+
+Importing this package fills ``shared.events.CATALOGUE``.
+"""

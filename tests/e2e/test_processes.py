@@ -1,0 +1,137 @@
+"""The operator's commands as real processes: ``booster run``, ``serve`` and ``worker``."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from shared.config import SERVICE_PORTS
+
+BOOSTER = str(Path(sys.executable).with_name("booster"))
+
+
+def _get(url: str) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def _output(process: subprocess.Popen) -> str:
+    return Path(process.log).read_text()[-3000:]  # type: ignore[attr-defined]
+
+
+def _wait_http(url: str, process: subprocess.Popen, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"process exited: {_output(process)}")
+        try:
+            urllib.request.urlopen(url, timeout=1).close()
+            return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.2)
+    raise AssertionError(f"{url} did not answer in {timeout}s")
+
+
+@contextmanager
+def _process(args: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
+    """Run ``booster ARGS``, its output in ``log``; SIGTERM (then kill) at the end."""
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [BOOSTER, *args], env={**os.environ, **env}, stdout=sink, stderr=subprocess.STDOUT
+        )
+    process.log = log  # type: ignore[attr-defined]
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def test_booster_run_starts_every_service_on_embedded_defaults(tmp_path: Path) -> None:
+    offset = 20000 + os.getpid() % 1000 * 10
+    env = {"BOOSTER_VAR_DIR": str(tmp_path), "BOOSTER_LOG_JSON": "false"}
+    with _process(["run", "--port-offset", str(offset)], env, tmp_path / "run.log") as process:
+        for service, port in SERVICE_PORTS.items():
+            base = f"http://127.0.0.1:{port + offset}"
+            _wait_http(f"{base}/healthz", process)
+            assert _get(f"{base}/readyz") == (
+                200,
+                {"status": "ready", "checks": {"database": "ok", "broker": "ok"}},
+            )
+            status, spec = _get(f"{base}/openapi.json")
+            assert status == 200 and spec["info"]["title"] == f"Booster Track {service} API"
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(20) == 0
+    for service in SERVICE_PORTS:
+        assert (tmp_path / f"{service}.db").exists()
+    assert (tmp_path / "jwt_secret").exists()
+
+
+def test_serve_and_worker_on_postgres_and_rabbitmq(
+    tmp_path: Path, postgres_url: str, broker_url: str
+) -> None:
+    port = 21000 + os.getpid() % 1000
+    env = {
+        "BOOSTER_VAR_DIR": str(tmp_path),
+        "BOOSTER_REGISTRY_DATABASE_URL": postgres_url,
+        "BOOSTER_BROKER_URL": broker_url,
+        "BOOSTER_WEB_CONCURRENCY": "2",
+    }
+    migrate = subprocess.run(
+        [BOOSTER, "db", "upgrade", "registry"],
+        env={**os.environ, **env},
+        capture_output=True,
+        timeout=60,
+    )
+    assert migrate.returncode == 0, migrate.stderr.decode()
+    bind = f"127.0.0.1:{port}"
+    with _process(["serve", "registry", "--bind", bind], env, tmp_path / "api.log") as api:
+        _wait_http(f"http://127.0.0.1:{port}/healthz", api)
+        assert _get(f"http://127.0.0.1:{port}/readyz")[0] == 200
+        status, problem = _get(f"http://127.0.0.1:{port}/api/v1/nothing-here")
+        assert status == 404 and problem["status"] == 404
+    with _process(["worker", "registry"], env, tmp_path / "worker.log") as worker:
+        time.sleep(2.0)
+        assert worker.poll() is None, _output(worker)
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(20) == 0
+        assert "worker stopped" in _output(worker)
+
+
+def test_worker_refuses_the_in_process_bus(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [BOOSTER, "worker", "registry"],
+        env={**os.environ, "BOOSTER_VAR_DIR": str(tmp_path), "BOOSTER_BROKER_URL": "memory://"},
+        capture_output=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert b"needs a real broker" in result.stderr
+
+
+def test_invalid_configuration_names_the_variable(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [BOOSTER, "db", "upgrade", "registry"],
+        env={**os.environ, "BOOSTER_VAR_DIR": str(tmp_path), "BOOSTER_PREFETCH": "zero"},
+        capture_output=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert b"BOOSTER_PREFETCH" in result.stderr

@@ -1,0 +1,50 @@
+"""docs/events.md and docs/asyncapi.json are generated from the catalogue and current."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from marshmallow import Schema, fields, validate
+
+import shared.events.types  # noqa: F401 - fills the catalogue
+from shared.events import CATALOGUE, Catalogue
+from shared.events.docs import asyncapi, render_markdown
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def test_committed_docs_match_the_catalogue() -> None:
+    assert (DOCS / "events.md").read_text() == render_markdown(CATALOGUE), (
+        "run: booster catalogue markdown > docs/events.md"
+    )
+    assert json.loads((DOCS / "asyncapi.json").read_text()) == asyncapi(CATALOGUE), (
+        "run: booster catalogue asyncapi > docs/asyncapi.json"
+    )
+
+
+class PersonRegistered(Schema):
+    id = fields.String(required=True)
+    language = fields.String(required=True, validate=validate.OneOf(["en", "fr", "ar"]))
+    sectors = fields.List(fields.String())
+
+
+def test_rendering_lists_types_fields_and_versions() -> None:
+    catalogue = Catalogue()
+    catalogue.register(
+        "registry.person.registered", PersonRegistered, version=2, doc="A person joined."
+    )
+    page = render_markdown(catalogue)
+    assert "| `registry.person.registered` | 2 | A person joined. |" in page
+    assert "| `language` | string: `en` \\| `fr` \\| `ar` | required |" in page
+    assert "| `sectors` | array of string |  |" in page
+    document = asyncapi(catalogue)
+    channel = document["channels"]["registry.person.registered"]
+    assert channel["bindings"]["amqp"]["exchange"]["name"] == "booster.events"
+    message = document["components"]["messages"]["RegistryPersonRegisteredV2"]
+    assert message["payload"]["properties"]["dataschema"]["const"] == (
+        "urn:booster:event:registry.person.registered:v2"
+    )
+    assert "language" in document["components"]["schemas"]["RegistryPersonRegisteredV2"][
+        "properties"
+    ]
