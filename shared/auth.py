@@ -46,10 +46,9 @@ class Principal:
         """True if the token holds ``admin`` or any one of ``scopes``."""
         return "admin" in self.scopes or any(scope in self.scopes for scope in scopes)
 
-    @property
-    def is_self_only(self) -> bool:
-        """A ``self`` token with no broader scope: it may see only its own records."""
-        return "self" in self.scopes and not ({"admin"} & self.scopes)
+    def is_self_only(self, read_scope: str) -> bool:
+        """A ``self`` token without ``read_scope`` (or admin): it sees only its own records."""
+        return "self" in self.scopes and not self.allows(read_scope)
 
     def may_see_person(self, person_id: str, read_scope: str) -> bool:
         return self.allows(read_scope) or ("self" in self.scopes and self.subject == person_id)
@@ -131,7 +130,10 @@ def _declared_scopes() -> tuple[str, ...] | None:
     target = view
     view_class = getattr(view, "view_class", None)
     if view_class is not None:
-        target = getattr(view_class, request.method.lower(), None)
+        method = request.method.lower()
+        target = getattr(view_class, method, None)
+        if target is None and method == "head":  # Flask answers HEAD with GET
+            target = getattr(view_class, "get", None)
     return getattr(target, SCOPES_ATTRIBUTE, None)
 
 

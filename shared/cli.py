@@ -42,9 +42,7 @@ def main() -> None:
 
 @main.command()
 @click.option("--service", "services", multiple=True, type=SERVICE, help="Only these services.")
-@click.option(
-    "--port-offset", type=click.IntRange(0, 50000), default=0, help="Add to every port."
-)
+@click.option("--port-offset", type=click.IntRange(0, 50000), default=0, help="Add to every port.")
 def run(services: tuple[str, ...], port_offset: int) -> None:
     """The whole platform in one process (embedded defaults unless configured)."""
     from werkzeug.serving import make_server

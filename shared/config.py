@@ -129,7 +129,7 @@ def _parse(env: Env) -> Settings:
         retry_delays=delays,
         delivery_limit=_positive(env, "BOOSTER_DELIVERY_LIMIT", 20),
         relay_batch_size=_positive(env, "BOOSTER_RELAY_BATCH_SIZE", 500),
-        relay_poll_interval=env.float("BOOSTER_RELAY_POLL_INTERVAL", 1.0),
+        relay_poll_interval=_positive_float(env, "BOOSTER_RELAY_POLL_INTERVAL", 1.0),
         consumer_batch_size=_positive(env, "BOOSTER_CONSUMER_BATCH_SIZE", 50),
     )
 
@@ -159,7 +159,9 @@ def _parse(env: Env) -> Settings:
         jwt_audience=env.str("BOOSTER_JWT_AUDIENCE", "booster"),
         smtp_url=smtp_url,
         smtp_from=env.str("BOOSTER_SMTP_FROM", "Booster Track <no-reply@booster.example.org>"),
-        webhook_allowed_hosts=tuple(env.list("BOOSTER_WEBHOOK_ALLOWED_HOSTS", [])),
+        webhook_allowed_hosts=tuple(
+            host.strip() for host in env.list("BOOSTER_WEBHOOK_ALLOWED_HOSTS", []) if host.strip()
+        ),
         log_level=log_level,
         log_json=env.bool("BOOSTER_LOG_JSON", True),
         host=env.str("BOOSTER_HOST", "127.0.0.1"),
@@ -171,6 +173,13 @@ def _positive(env: Env, name: str, default: int) -> int:
     value = env.int(name, default)
     if value < 1:
         raise ConfigError(f"{name} must be a positive integer, got {value}")
+    return value
+
+
+def _positive_float(env: Env, name: str, default: float) -> float:
+    value = env.float(name, default)
+    if not value > 0:
+        raise ConfigError(f"{name} must be a positive number of seconds, got {value}")
     return value
 
 

@@ -34,6 +34,8 @@ _current: ContextVar[Correlation | None] = ContextVar("booster_correlation", def
 def new_traceparent(parent: str | None = None) -> str:
     """A W3C traceparent: a child span of ``parent`` when it is valid, else a new trace."""
     match = _TRACEPARENT.match(parent or "")
+    if match and (match.group(1) == "0" * 32 or match.group(2) == "0" * 16):
+        match = None  # all-zero ids are invalid (W3C Trace Context): start a new trace
     trace_id = match.group(1) if match else secrets.token_hex(16)
     flags = match.group(3) if match else "01"
     return f"00-{trace_id}-{secrets.token_hex(8)}-{flags}"

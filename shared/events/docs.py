@@ -47,9 +47,7 @@ def render_markdown(catalogue: Catalogue) -> str:
         lines += ["No event types are catalogued yet.", ""]
     for service in sorted({t.service for t in types}):
         lines += [f"## {service}", "", "| type | version | meaning |", "|---|---|---|"]
-        lines += [
-            f"| `{t.name}` | {t.version} | {t.doc} |" for t in types if t.service == service
-        ]
+        lines += [f"| `{t.name}` | {t.version} | {t.doc} |" for t in types if t.service == service]
         lines.append("")
         for t in (t for t in types if t.service == service):
             schema = schemas.get(_component(t), {})

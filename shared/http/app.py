@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from flask import Flask
-from flask_smorest import Api, Blueprint
+from flask_smorest import Blueprint
 
 from shared import auth
 from shared.config import Settings
 from shared.http import requests
 from shared.http.health import Check, health_blueprint
+from shared.http.openapi import BoosterApi
 from shared.http.problems import register_problem_handlers
 
 SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
@@ -40,7 +41,7 @@ def create_service_app(
         BOOSTER_SERVICE=service,
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    api = Api(
+    api = BoosterApi(
         app,
         spec_kwargs={
             "components": {
@@ -57,6 +58,7 @@ def create_service_app(
         app,
         auth.TokenVerifier(settings.jwt_secret, settings.jwt_audience, settings.jwt_algorithm),
     )
+    requests.require_json_bodies(app)
     app.register_blueprint(health_blueprint(checks or {}))
     for blueprint in blueprints:
         api.register_blueprint(blueprint)

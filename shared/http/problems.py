@@ -27,6 +27,7 @@ TITLES = {
     405: "Method not allowed",
     409: "Conflict",
     412: "Precondition failed",
+    413: "Content too large",
     415: "Unsupported media type",
     422: "Unprocessable content",
     428: "Precondition required",
@@ -66,8 +67,10 @@ def field_errors(messages: Mapping[str, Any]) -> list[dict[str, str]]:
     for location, fields in messages.items():
         key = _LOCATION_KEYS.get(location, "pointer")
         for path, detail in _walk(fields, ()):
+            if path and path[-1] == "_schema":  # marshmallow's schema-level errors
+                path = path[:-1]
             if key == "pointer":
-                where = "#/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in path)
+                where = "#" + "".join("/" + p.replace("~", "~0").replace("/", "~1") for p in path)
             else:
                 where = ".".join(path)
             errors.append({key: where, "detail": detail})
@@ -109,7 +112,7 @@ def handle_http_exception(error: HTTPException) -> Response:
     headers = dict(data.get("headers") or {})
     if status == 405 and error.get_headers():
         headers.update({k: v for k, v in error.get_headers() if k == "Allow"})
-    return problem(status, detail, headers=headers, **extra)
+    return problem(status, detail, title=TITLES.get(status, error.name), headers=headers, **extra)
 
 
 def handle_platform_error(error: PlatformError) -> Response:

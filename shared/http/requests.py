@@ -7,6 +7,7 @@ import uuid
 from contextlib import ExitStack
 
 from flask import Flask, Response, g, request
+from werkzeug.exceptions import UnsupportedMediaType
 
 from shared import context
 from shared.logging import get_logger
@@ -59,3 +60,13 @@ def install(app: Flask, service: str) -> None:
         stack = g.pop("context_stack", None)
         if stack is not None:
             stack.close()
+
+
+def require_json_bodies(app: Flask, prefix: str = "/api/") -> None:
+    """Refuse (415) a write under ``prefix`` whose body is not JSON; install after auth."""
+
+    @app.before_request
+    def _require_json() -> None:
+        if request.method in ("POST", "PUT", "PATCH") and request.path.startswith(prefix):
+            if (request.content_length or 0) > 0 and not request.is_json:
+                raise UnsupportedMediaType("Send the request body as application/json.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 
 from kombu import Connection, Producer
 from sqlalchemy import func, select
@@ -11,7 +12,7 @@ from shared.bus import dlq
 from shared.bus.topology import dead_queue_name, queue_name
 from shared.events import CONTENT_TYPE
 from tests.integration.conftest import running
-from tests.integration.demo import Demo, always_fail, inbox, record
+from tests.integration.demo import Demo, always_fail, effects, inbox, record
 
 
 def test_relay_to_consumer_handles_each_event_once(demo: Demo) -> None:
@@ -111,3 +112,36 @@ def _depth(connection: Connection, name: str) -> int:
         return channel.queue_declare(name, passive=True).message_count
     finally:
         channel.close()
+
+
+def test_events_arrive_in_commit_order(demo: Demo) -> None:
+    for seq in range(300):  # one transaction each, as separate API writes would be
+        demo.write(1, start=seq)
+    with running(demo.relay(), demo.consumer()):
+        assert demo.wait_for(lambda: len(demo.effect_counts()) == 300)
+    with demo.database.session() as session:
+        handled = session.scalars(select(effects.c.seq).order_by(effects.c.id)).all()
+    assert handled == list(range(300))
+
+
+def test_one_relay_publishes_at_a_time_and_a_standby_takes_over(demo_pg: Demo) -> None:
+    demo = demo_pg
+    first, standby = demo.relay(), demo.relay()
+    with running(first):
+        standby_thread = threading.Thread(target=standby.run, daemon=True)
+        standby_thread.start()
+        try:
+            assert not standby.ready.wait(1.5), "the standby must not publish while led"
+            demo.write(10)
+            assert demo.wait_for(lambda: demo.unsent() == 0)
+        except BaseException:
+            standby.stop()
+            raise
+    # the leader stopped (its lock released): the standby takes over
+    try:
+        assert standby.ready.wait(10)
+        demo.write(10, start=10)
+        assert demo.wait_for(lambda: demo.unsent() == 0)
+    finally:
+        standby.stop()
+        standby_thread.join(10)

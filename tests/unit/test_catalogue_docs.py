@@ -45,6 +45,6 @@ def test_rendering_lists_types_fields_and_versions() -> None:
     assert message["payload"]["properties"]["dataschema"]["const"] == (
         "urn:booster:event:registry.person.registered:v2"
     )
-    assert "language" in document["components"]["schemas"]["RegistryPersonRegisteredV2"][
-        "properties"
-    ]
+    assert (
+        "language" in document["components"]["schemas"]["RegistryPersonRegisteredV2"]["properties"]
+    )

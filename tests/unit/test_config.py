@@ -177,10 +177,6 @@ def test_invalid_value_raises_config_error_naming_the_variable(
     assert name in message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: BOOSTER_RELAY_POLL_INTERVAL is not checked to be positive",
-)
 @pytest.mark.parametrize("value", ["0", "-1"])
 def test_non_positive_relay_poll_interval_is_refused(tmp_path: Path, value: str) -> None:
     message = config_error(env_of(tmp_path, BOOSTER_RELAY_POLL_INTERVAL=value))
@@ -304,10 +300,6 @@ def test_webhook_allowed_hosts_is_a_tuple(tmp_path: Path) -> None:
     assert settings.webhook_allowed_hosts == ("127.0.0.1", "localhost")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: spaces around commas in BOOSTER_WEBHOOK_ALLOWED_HOSTS are kept",
-)
 def test_webhook_allowed_hosts_ignores_spaces_around_commas(tmp_path: Path) -> None:
     settings = Settings.from_env(
         env_of(tmp_path, BOOSTER_WEBHOOK_ALLOWED_HOSTS="127.0.0.1, localhost")
@@ -316,9 +308,7 @@ def test_webhook_allowed_hosts_ignores_spaces_around_commas(tmp_path: Path) -> N
     assert settings.webhook_allowed_hosts == ("127.0.0.1", "localhost")
 
 
-@pytest.mark.parametrize(
-    "url", ["memory://", "amqp://h", "amqps://h:5671", "pyamqp://guest@h//"]
-)
+@pytest.mark.parametrize("url", ["memory://", "amqp://h", "amqps://h:5671", "pyamqp://guest@h//"])
 def test_accepted_broker_urls(tmp_path: Path, url: str) -> None:
     assert Settings.from_env(env_of(tmp_path, BOOSTER_BROKER_URL=url)).bus.broker_url == url
 

@@ -120,8 +120,14 @@ def bearer(scope: str, sub: str = "tester") -> dict[str, str]:
     return {"Authorization": f"Bearer {mint_token(SECRET, sub, scope, ttl=300)}"}
 
 
-READ = bearer("demo:read")
-WRITE = bearer("demo:write")
+def read() -> dict[str, str]:
+    return bearer("demo:read")
+
+
+def write() -> dict[str, str]:
+    return bearer("demo:write")
+
+
 VALID_THING = {"name": "second", "size": 2}
 
 
@@ -151,7 +157,7 @@ def test_malformed_json_body_is_400(client: FlaskClient) -> None:
     response = client.post(
         "/api/v1/things",
         data='{"name": "x", "size": ',
-        headers={**WRITE, "Content-Type": "application/json"},
+        headers={**write(), "Content-Type": "application/json"},
     )
     body = assert_problem(response, 400)
     assert body["title"] == "Bad request"
@@ -170,13 +176,13 @@ def test_401_carries_www_authenticate(client: FlaskClient) -> None:
 
 
 def test_token_without_scope_is_403(client: FlaskClient) -> None:
-    body = assert_problem(client.post("/api/v1/things", json=VALID_THING, headers=READ), 403)
+    body = assert_problem(client.post("/api/v1/things", json=VALID_THING, headers=read()), 403)
     assert body["title"] == "Forbidden"
     assert "demo:write" in body["detail"]
 
 
 def test_unknown_route_is_404(client: FlaskClient) -> None:
-    body = assert_problem(client.get("/api/v1/nowhere", headers=READ), 404)
+    body = assert_problem(client.get("/api/v1/nowhere", headers=read()), 404)
     assert body["title"] == "Not found"
 
 
@@ -187,19 +193,19 @@ def test_unknown_route_is_404_without_token(client: FlaskClient) -> None:
 
 
 def test_not_found_raised_by_a_route_is_404(client: FlaskClient) -> None:
-    body = assert_problem(client.get("/api/v1/things/missing", headers=READ), 404)
+    body = assert_problem(client.get("/api/v1/things/missing", headers=read()), 404)
     assert body["title"] == "Not found"
     assert body["detail"] == "No thing missing."
 
 
 def test_found_thing_is_200(client: FlaskClient) -> None:
-    response = client.get("/api/v1/things/t1", headers=READ)
+    response = client.get("/api/v1/things/t1", headers=read())
     assert response.status_code == 200
     assert response.get_json()["name"] == "first"
 
 
 def test_wrong_method_is_405_with_allow(client: FlaskClient) -> None:
-    response = client.delete("/api/v1/things", headers=WRITE)
+    response = client.delete("/api/v1/things", headers=write())
     body = assert_problem(response, 405)
     assert body["title"] == "Method not allowed"
     allowed = {method.strip() for method in response.headers["Allow"].split(",")}
@@ -208,14 +214,14 @@ def test_wrong_method_is_405_with_allow(client: FlaskClient) -> None:
 
 
 def test_wrong_method_on_item_is_405(client: FlaskClient) -> None:
-    response = client.post("/api/v1/things/t1", json=VALID_THING, headers=WRITE)
+    response = client.post("/api/v1/things/t1", json=VALID_THING, headers=write())
     assert_problem(response, 405)
     allowed = {method.strip() for method in response.headers["Allow"].split(",")}
     assert {"GET", "PUT"} <= allowed
 
 
 def test_conflict_is_409(client: FlaskClient) -> None:
-    response = client.post("/api/v1/things", json={"name": "taken", "size": 1}, headers=WRITE)
+    response = client.post("/api/v1/things", json={"name": "taken", "size": 1}, headers=write())
     body = assert_problem(response, 409)
     assert body["title"] == "Conflict"
     assert body["detail"] == "A thing with this name already exists."
@@ -223,7 +229,7 @@ def test_conflict_is_409(client: FlaskClient) -> None:
 
 def test_precondition_failed_is_412(client: FlaskClient) -> None:
     response = client.put(
-        "/api/v1/things/t1", json=VALID_THING, headers={**WRITE, "If-Match": '"v0"'}
+        "/api/v1/things/t1", json=VALID_THING, headers={**write(), "If-Match": '"v0"'}
     )
     body = assert_problem(response, 412)
     assert body["title"] == "Precondition failed"
@@ -231,20 +237,18 @@ def test_precondition_failed_is_412(client: FlaskClient) -> None:
 
 def test_put_with_matching_if_match_succeeds(client: FlaskClient) -> None:
     response = client.put(
-        "/api/v1/things/t1", json=VALID_THING, headers={**WRITE, "If-Match": '"v1"'}
+        "/api/v1/things/t1", json=VALID_THING, headers={**write(), "If-Match": '"v1"'}
     )
     assert response.status_code == 200
     assert response.get_json() == {"id": "t1", "name": "second", "size": 2, "tags": []}
 
 
 def test_scope_declared_below_smorest_decorators_is_enforced(client: FlaskClient) -> None:
-    assert_problem(client.put("/api/v1/things/t1", json=VALID_THING, headers=READ), 403)
+    assert_problem(client.put("/api/v1/things/t1", json=VALID_THING, headers=read()), 403)
 
 
 def test_body_validation_is_422_with_pointers(client: FlaskClient) -> None:
-    response = client.post(
-        "/api/v1/things", json={"size": 99, "tags": ["ok", 5]}, headers=WRITE
-    )
+    response = client.post("/api/v1/things", json={"size": 99, "tags": ["ok", 5]}, headers=write())
     body = assert_problem(response, 422)
     assert body["title"] == "Unprocessable content"
     errors = body["errors"]
@@ -260,32 +264,24 @@ def test_body_validation_is_422_with_pointers(client: FlaskClient) -> None:
 
 
 def test_unknown_body_field_is_422(client: FlaskClient) -> None:
-    response = client.post("/api/v1/things", json={**VALID_THING, "colour": "red"}, headers=WRITE)
+    response = client.post("/api/v1/things", json={**VALID_THING, "colour": "red"}, headers=write())
     body = assert_problem(response, 422)
     assert {"pointer": "#/colour", "detail": "Unknown field."} in body["errors"]
 
 
 def test_body_pointer_escapes_slash_and_tilde(client: FlaskClient) -> None:
     # RFC 6901: "~" becomes "~0" and "/" becomes "~1" inside a JSON pointer.
-    response = client.post("/api/v1/things", json={**VALID_THING, "a/b~c": 7}, headers=WRITE)
+    response = client.post("/api/v1/things", json={**VALID_THING, "a/b~c": 7}, headers=write())
     body = assert_problem(response, 422)
     assert [error["pointer"] for error in body["errors"]] == ["#/a~1b~0c"]
 
 
 def test_body_that_is_not_an_object_is_422(client: FlaskClient) -> None:
-    response = client.post("/api/v1/things", json=[1, 2], headers=WRITE)
+    response = client.post("/api/v1/things", json=[1, 2], headers=write())
     body = assert_problem(response, 422)
     assert body["errors"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: shared/http/problems.py field_errors builds '#/' + path, so an error about the "
-        "whole body gets pointer '#/' (invalid JSON) or '#/_schema' (marshmallow's internal "
-        "key) instead of the RFC 6901 root pointer '#'"
-    ),
-)
 @pytest.mark.parametrize(
     ("data", "status"),
     [("{", 400), ("[1, 2]", 422)],
@@ -295,7 +291,7 @@ def test_errors_about_the_whole_body_point_at_the_root(
     client: FlaskClient, data: str, status: int
 ) -> None:
     response = client.post(
-        "/api/v1/things", data=data, headers={**WRITE, "Content-Type": "application/json"}
+        "/api/v1/things", data=data, headers={**write(), "Content-Type": "application/json"}
     )
     body = assert_problem(response, status)
     assert [error["pointer"] for error in body["errors"]] == ["#"]
@@ -305,37 +301,30 @@ def test_body_too_large_is_413_problem(client: FlaskClient) -> None:
     response = client.post(
         "/api/v1/things",
         data="x" * (1024 * 1024 + 1),
-        headers={**WRITE, "Content-Type": "application/json"},
+        headers={**write(), "Content-Type": "application/json"},
     )
     assert_problem(response, 413)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: shared/http/problems.py TITLES has no 413 although create_service_app sets "
-        "MAX_CONTENT_LENGTH, so an oversized body gets the title 'Error'"
-    ),
-)
 def test_body_too_large_has_a_meaningful_title(client: FlaskClient) -> None:
     response = client.post(
         "/api/v1/things",
         data="x" * (1024 * 1024 + 1),
-        headers={**WRITE, "Content-Type": "application/json"},
+        headers={**write(), "Content-Type": "application/json"},
     )
     body = assert_problem(response, 413)
     assert body["title"] in {"Content too large", "Payload too large"}
 
 
 def test_valid_body_is_201(client: FlaskClient) -> None:
-    response = client.post("/api/v1/things", json=VALID_THING, headers=WRITE)
+    response = client.post("/api/v1/things", json=VALID_THING, headers=write())
     assert response.status_code == 201
     assert response.get_json() == {"id": "new", "name": "second", "size": 2, "tags": []}
 
 
 def test_domain_rule_errors_are_422_with_pointers(client: FlaskClient) -> None:
     response = client.post(
-        "/api/v1/things", json={"name": "forbidden-word", "size": 1}, headers=WRITE
+        "/api/v1/things", json={"name": "forbidden-word", "size": 1}, headers=write()
     )
     body = assert_problem(response, 422)
     assert body["detail"] == "The name breaks a rule."
@@ -343,7 +332,7 @@ def test_domain_rule_errors_are_422_with_pointers(client: FlaskClient) -> None:
 
 
 def test_query_validation_is_422_with_parameters(client: FlaskClient) -> None:
-    response = client.get("/api/v1/things?limit=0", headers=READ)
+    response = client.get("/api/v1/things?limit=0", headers=read())
     body = assert_problem(response, 422)
     assert len(body["errors"]) == 1
     error = body["errors"][0]
@@ -353,19 +342,19 @@ def test_query_validation_is_422_with_parameters(client: FlaskClient) -> None:
 
 
 def test_query_not_a_number_is_422(client: FlaskClient) -> None:
-    response = client.get("/api/v1/things?limit=lots", headers=READ)
+    response = client.get("/api/v1/things?limit=lots", headers=read())
     body = assert_problem(response, 422)
     assert [error["parameter"] for error in body["errors"]] == ["limit"]
 
 
 def test_valid_query_is_200(client: FlaskClient) -> None:
-    response = client.get("/api/v1/things?limit=5", headers=READ)
+    response = client.get("/api/v1/things?limit=5", headers=read())
     assert response.status_code == 200
     assert response.get_json() == [{"id": "t1", "name": "first", "size": 1, "tags": []}]
 
 
 def test_unexpected_error_is_500_without_internals(client: FlaskClient) -> None:
-    response = client.get("/api/v1/boom", headers=READ)
+    response = client.get("/api/v1/boom", headers=read())
     body = assert_problem(response, 500)
     assert body["title"] == "Internal server error"
     assert body["detail"] == "The server could not complete the request."
@@ -373,7 +362,7 @@ def test_unexpected_error_is_500_without_internals(client: FlaskClient) -> None:
 
 
 def test_500_keeps_the_request_id(client: FlaskClient) -> None:
-    response = client.get("/api/v1/boom", headers={**READ, "X-Request-ID": "req-500"})
+    response = client.get("/api/v1/boom", headers={**read(), "X-Request-ID": "req-500"})
     assert_problem(response, 500)
     assert response.headers["X-Request-ID"] == "req-500"
 
@@ -396,9 +385,9 @@ def test_every_error_is_a_problem_without_leaks(
     client: FlaskClient, method: str, path: str, kwargs: dict[str, Any], status: int
 ) -> None:
     kwargs = dict(kwargs)
-    headers = {} if kwargs.pop("no_auth", False) else dict(READ)
+    headers = {} if kwargs.pop("no_auth", False) else dict(read())
     if method == "post" and status == 400:
-        headers = dict(WRITE)
+        headers = dict(write())
     response = getattr(client, method)(path, headers=headers, **kwargs)
     assert_problem(response, status)
 
@@ -407,7 +396,7 @@ def test_every_error_is_a_problem_without_leaks(
 
 
 def test_route_without_declared_scope_is_denied(client: FlaskClient) -> None:
-    body = assert_problem(client.get("/api/v1/undeclared", headers=READ), 403)
+    body = assert_problem(client.get("/api/v1/undeclared", headers=read()), 403)
     assert "declares no scope" in body["detail"]
 
 
@@ -439,19 +428,11 @@ def test_scope_of_another_service_is_403(client: FlaskClient) -> None:
 
 
 def test_write_scope_does_not_grant_read(client: FlaskClient) -> None:
-    assert_problem(client.get("/api/v1/things", headers=WRITE), 403)
+    assert_problem(client.get("/api/v1/things", headers=write()), 403)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: shared/auth.py _declared_scopes looks up getattr(view_class, 'head'), which "
-        "MethodView does not define (Flask serves HEAD with get), so HEAD on a GET route "
-        "is refused as 'declares no scope'"
-    ),
-)
 def test_head_is_allowed_where_get_is(client: FlaskClient) -> None:
-    response = client.head("/api/v1/things", headers=READ)
+    response = client.head("/api/v1/things", headers=read())
     assert response.status_code == 200
 
 
@@ -489,8 +470,9 @@ def test_readyz_failing_is_503_problem(tmp_path: Path) -> None:
     assert "password" not in response.get_data(as_text=True)
 
 
-def test_metrics_count_requests(client: FlaskClient) -> None:
-    client.get("/api/v1/things", headers=READ)
+def test_metrics_count_requests(client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    client.get("/api/v1/things", headers=read())
     response = client.get("/metrics")
     assert response.status_code == 200
     assert response.mimetype == "text/plain"
@@ -504,7 +486,10 @@ def test_metrics_count_requests(client: FlaskClient) -> None:
     assert "booster_http_request_duration_seconds" in text
 
 
-def test_metrics_label_unmatched_routes_by_a_constant(client: FlaskClient) -> None:
+def test_metrics_label_unmatched_routes_by_a_constant(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
     # Unknown paths must not create one time series each.
     random_path = uuid.uuid4().hex
     client.get(f"/api/v1/{random_path}")
@@ -527,10 +512,20 @@ def test_openapi_json_needs_no_token(client: FlaskClient) -> None:
         "bearerFormat": "JWT",
     }
     assert {"bearerAuth": []} in spec["security"]
-    assert "ThingSchema" in json.dumps(spec) or "Thing" in spec["components"]["schemas"]
+    assert "Thing" in spec["components"]["schemas"]
 
 
-def test_health_endpoints_need_no_token(client: FlaskClient) -> None:
+def test_openapi_documents_errors_as_problems(client: FlaskClient) -> None:
+    spec = client.get("/openapi.json").get_json()
+    for name in ("DEFAULT_ERROR", "UNPROCESSABLE_ENTITY"):
+        content = spec["components"]["responses"][name]["content"]
+        assert set(content) == {PROBLEM_JSON}, name
+
+
+def test_health_endpoints_need_no_token(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
     for path in ("/healthz", "/readyz", "/metrics", "/openapi.json"):
         assert client.get(path).status_code == 200, path
 
@@ -573,3 +568,10 @@ def test_ids_are_on_error_responses_too(client: FlaskClient) -> None:
     assert_problem(response, 401)
     assert response.headers["X-Request-ID"] == "req-401"
     assert response.headers["X-Correlation-ID"] == "req-401"
+
+
+def test_a_body_that_is_not_json_gets_415(client: FlaskClient) -> None:
+    response = client.post(
+        "/api/v1/things", data="name=x", content_type="text/plain", headers=write()
+    )
+    assert_problem(response, 415)
