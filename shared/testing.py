@@ -7,9 +7,11 @@ the test is skipped with the reason, or fails when ``BOOSTER_REQUIRE_SERVICES=1`
 
 from __future__ import annotations
 
+import gc
 import os
 import socket
 import uuid
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -42,27 +44,42 @@ def _port_open(host: str, port: int) -> bool:
         return False
 
 
+def docker_configured() -> bool:
+    """Whether a Docker engine could be there (``DOCKER_HOST`` or the default socket)."""
+    return bool(os.environ.get("DOCKER_HOST")) or os.path.exists("/var/run/docker.sock")
+
+
 def _container(kind: str) -> str | None:
     """Start a RabbitMQ or PostgreSQL container; None without a Docker engine."""
+    if not docker_configured():
+        return None
     try:
         from docker.errors import DockerException
     except ImportError:
         return None
-    try:
-        if kind == "rabbitmq":
-            from testcontainers.rabbitmq import RabbitMqContainer
-
-            container = RabbitMqContainer("rabbitmq:3.13-management").start()
-            host, port = container.get_container_host_ip(), container.get_exposed_port(5672)
-            _containers.append(container)
-            return f"amqp://guest:guest@{host}:{port}//"
-        from testcontainers.postgres import PostgresContainer
-
-        container = PostgresContainer("postgres:16", driver="psycopg").start()
-        _containers.append(container)
-        return container.get_connection_url()
-    except DockerException:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # testcontainers' notices; docker's leaked sockets
+        try:
+            return _start_container(kind)
+        except DockerException:
+            pass
+        gc.collect()  # the docker client leaves a socket behind when the engine is gone
         return None
+
+
+def _start_container(kind: str) -> str:
+    if kind == "rabbitmq":
+        from testcontainers.community.rabbitmq import RabbitMqContainer
+
+        container = RabbitMqContainer("rabbitmq:3.13-management").start()
+        host, port = container.get_container_host_ip(), container.get_exposed_port(5672)
+        _containers.append(container)
+        return f"amqp://guest:guest@{host}:{port}//"
+    from testcontainers.community.postgres import PostgresContainer
+
+    container = PostgresContainer("postgres:16", driver="psycopg").start()
+    _containers.append(container)
+    return container.get_connection_url()
 
 
 def find_broker() -> str:
