@@ -82,28 +82,25 @@ def _start_container(kind: str) -> str:
     return container.get_connection_url()
 
 
+def _find(label: str, variable: str, port: int, loopback_url: str, container: str) -> str:
+    if url := os.environ.get(variable):
+        return url
+    if _port_open("127.0.0.1", port):
+        return loopback_url
+    if url := _container(container):
+        return url
+    unavailable(label, f"nothing on 127.0.0.1:{port} and no Docker engine for testcontainers")
+    raise AssertionError("unreachable")
+
+
 def find_broker() -> str:
     """A RabbitMQ URL for tests (skips or fails when there is none)."""
-    if url := os.environ.get("BOOSTER_TEST_BROKER_URL"):
-        return url
-    if _port_open("127.0.0.1", 5672):
-        return LOOPBACK_BROKER
-    if url := _container("rabbitmq"):
-        return url
-    unavailable("RabbitMQ", "nothing on 127.0.0.1:5672 and no Docker engine for testcontainers")
-    raise AssertionError("unreachable")
+    return _find("RabbitMQ", "BOOSTER_TEST_BROKER_URL", 5672, LOOPBACK_BROKER, "rabbitmq")
 
 
 def find_postgres() -> str:
     """A PostgreSQL admin URL for tests (skips or fails when there is none)."""
-    if url := os.environ.get("BOOSTER_TEST_DATABASE_URL"):
-        return url
-    if _port_open("127.0.0.1", 5432):
-        return LOOPBACK_POSTGRES
-    if url := _container("postgres"):
-        return url
-    unavailable("PostgreSQL", "nothing on 127.0.0.1:5432 and no Docker engine for testcontainers")
-    raise AssertionError("unreachable")
+    return _find("PostgreSQL", "BOOSTER_TEST_DATABASE_URL", 5432, LOOPBACK_POSTGRES, "postgres")
 
 
 @contextmanager
