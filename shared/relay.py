@@ -33,7 +33,6 @@ from shared.outbox import notify_channel, waker
 log = get_logger(__name__)
 
 SENT_RETENTION = timedelta(days=7)
-PURGE_EVERY_SECONDS = 600.0
 
 
 class OutboxRelay:
@@ -93,14 +92,9 @@ class OutboxRelay:
 
     def _relay(self, publisher: Publisher) -> None:
         self.ready.set()
-        last_purge = 0.0
         while not self._stop.is_set():
             self._waker.clear()
             sent = self.relay_once(publisher)
-            now = datetime.now(UTC).timestamp()
-            if now - last_purge > PURGE_EVERY_SECONDS:
-                self.purge_sent()
-                last_purge = now
             if sent < self.settings.relay_batch_size:
                 self._wait()
 
@@ -136,14 +130,17 @@ class OutboxRelay:
         EVENTS_PUBLISHED.labels(self.service).inc(len(rows))
         return len(rows)
 
-    def purge_sent(self) -> None:
+    def purge_sent(self) -> int:
         """Delete rows sent longer ago than the retention."""
         cutoff = datetime.now(UTC) - SENT_RETENTION
         with self.database.session() as session:
-            session.execute(
-                delete(self.table)
-                .where(self.table.c.sent_at.is_not(None))
-                .where(self.table.c.sent_at < cutoff)
+            return (
+                session.execute(
+                    delete(self.table)
+                    .where(self.table.c.sent_at.is_not(None))
+                    .where(self.table.c.sent_at < cutoff)
+                ).rowcount
+                or 0
             )
 
     # -- leadership and wake-ups (PostgreSQL) ---------------------------------------

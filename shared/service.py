@@ -24,6 +24,7 @@ from shared.config import SERVICE_NAMES, SERVICE_PORTS, Settings
 from shared.db import Database
 from shared.http.app import create_service_app
 from shared.http.health import Check
+from shared.idempotency import IdempotencyStore
 from shared.inbox import Inbox
 from shared.outbox import Outbox
 from shared.uow import UnitOfWork
@@ -37,6 +38,7 @@ class ServiceSpec:
     metadata: MetaData
     outbox_table: Table
     inbox_table: Table
+    idempotency_table: Table
     migrations: Path
     blueprints: Callable[[], Iterable[Blueprint]] = tuple
     handlers: Callable[[Runtime], Mapping[str, Handler]] = field(default=lambda runtime: {})
@@ -59,6 +61,7 @@ class Runtime:
     database: Database
     uow: UnitOfWork
     inbox: Inbox
+    idempotency: IdempotencyStore
 
     @property
     def name(self) -> str:
@@ -99,13 +102,14 @@ def platform_topologies(settings: Settings) -> list[Topology]:
 def bootstrap(spec: ServiceSpec, settings: Settings, database: Database | None = None) -> Runtime:
     """Build a service's runtime (the composition root)."""
     database = database or Database(settings.database_url(spec.name))
-    outbox = Outbox(spec.outbox_table, spec.name)
+    uow = UnitOfWork(database, Outbox(spec.outbox_table, spec.name))
     return Runtime(
         spec=spec,
         settings=settings,
         database=database,
-        uow=UnitOfWork(database, outbox),
+        uow=uow,
         inbox=Inbox(spec.inbox_table),
+        idempotency=IdempotencyStore(spec.idempotency_table, uow),
     )
 
 
@@ -119,6 +123,7 @@ def create_app(runtime: Runtime) -> Flask:
         title=runtime.spec.title or None,
     )
     app.extensions["booster_runtime"] = runtime
+    app.extensions["booster_idempotency"] = runtime.idempotency
     return app
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -32,15 +33,32 @@ class Transaction:
 
 
 class UnitOfWork:
-    """A service's database, outbox and catalogue, opened one transaction at a time."""
+    """A service's database, outbox and catalogue, opened one transaction at a time.
+
+    ``begin()`` inside an open ``begin()`` of the same unit of work (same thread or
+    task) joins the outer transaction: a request wrapper (idempotency) can then commit
+    the stored response together with the change and its events.
+    """
 
     def __init__(self, database: Database, outbox: Outbox, catalogue: Catalogue = CATALOGUE):
         self.database = database
         self.outbox = outbox
         self.catalogue = catalogue
+        self._current: ContextVar[Transaction | None] = ContextVar(
+            f"booster_tx_{id(self)}", default=None
+        )
 
     @contextmanager
     def begin(self) -> Iterator[Transaction]:
         """Commit the change and its events together, or neither."""
+        outer = self._current.get()
+        if outer is not None:
+            yield outer
+            return
         with self.database.session() as session:
-            yield Transaction(session, self.outbox, self.catalogue)
+            tx = Transaction(session, self.outbox, self.catalogue)
+            token = self._current.set(tx)
+            try:
+                yield tx
+            finally:
+                self._current.reset(token)

@@ -14,6 +14,7 @@ from shared.relay import OutboxRelay
 from shared.service import Runtime, platform_topologies
 
 log = get_logger(__name__)
+HOUSEKEEPING_SECONDS = 600.0
 
 
 class Worker:
@@ -35,9 +36,11 @@ class Worker:
             else None
         )
         self._threads: list[threading.Thread] = []
+        self._stopping = threading.Event()
+        self._chores = (self.relay.purge_sent, runtime.idempotency.purge)
 
     def start(self) -> None:
-        targets = [("relay", self.relay.run)]
+        targets = [("relay", self.relay.run), ("housekeeping", self._housekeeping)]
         if self.consumer is not None:
             targets.append(("consumer", self.consumer.run))
         for role, target in targets:
@@ -46,8 +49,18 @@ class Worker:
             self._threads.append(thread)
         log.info("worker started", service=self.name, consumer=self.consumer is not None)
 
+    def _housekeeping(self) -> None:
+        """Purge sent outbox rows and expired idempotency keys now and then."""
+        while not self._stopping.wait(HOUSEKEEPING_SECONDS):
+            for chore in self._chores:
+                try:
+                    chore()
+                except Exception as exc:  # noqa: BLE001 - try again next round
+                    log.warning("housekeeping failed", service=self.name, error=repr(exc))
+
     def stop(self) -> None:
         """Ask both loops to finish what they hold and return."""
+        self._stopping.set()
         if self.consumer is not None:
             self.consumer.stop()
         self.relay.stop()

@@ -11,6 +11,7 @@ SPEC = ServiceSpec(
     metadata=tables.metadata,
     outbox_table=tables.outbox,
     inbox_table=tables.inbox,
+    idempotency_table=tables.idempotency_keys,
     migrations=Path(__file__).parent / "migrations",
     blueprints=api.blueprints,
     handlers=handlers.subscriptions,

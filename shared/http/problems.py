@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response, json
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from shared.errors import PlatformError
@@ -133,8 +134,15 @@ def handle_unexpected(error: Exception) -> Response:
     return handle_http_exception(InternalServerError(original_exception=error))
 
 
+def handle_integrity_error(error: IntegrityError) -> Response:
+    """A constraint the domain's own checks did not catch (a race): a conflict."""
+    log.warning("integrity error", error=str(error.orig).splitlines()[0] if error.orig else "")
+    return problem(409, "The request conflicts with existing data; read it again and retry.")
+
+
 def register_problem_handlers(app: Flask) -> None:
     """Install the handlers; call after flask-smorest's Api so ours win."""
     app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(IntegrityError, handle_integrity_error)
     app.register_error_handler(PlatformError, handle_platform_error)
     app.register_error_handler(Exception, handle_unexpected)

@@ -15,6 +15,7 @@ from shared.bus.topology import Topology
 from shared.config import BusSettings
 from shared.db import Database, new_metadata
 from shared.events import Catalogue, CloudEvent
+from shared.idempotency import idempotency_table
 from shared.inbox import Inbox, inbox_table
 from shared.outbox import Outbox, outbox_table
 from shared.relay import OutboxRelay
@@ -23,6 +24,7 @@ from shared.uow import Transaction, UnitOfWork
 metadata = new_metadata()
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
+idempotency_keys = idempotency_table(metadata)
 items = Table(
     "items",
     metadata,

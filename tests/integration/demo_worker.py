@@ -23,6 +23,7 @@ def main(service: str, database_url: str, broker_url: str, exchange: str, delay:
         metadata=demo.metadata,
         outbox_table=demo.outbox,
         inbox_table=demo.inbox,
+        idempotency_table=demo.idempotency_keys,
         migrations=Path("."),
         handlers=lambda runtime: {"demo.item.created": demo.slow(float(delay))},
         subscribes=("demo.item.created",),
