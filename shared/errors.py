@@ -12,10 +12,18 @@ class PlatformError(Exception):
     status = 400
     title = "Bad request"
 
-    def __init__(self, detail: str = "", *, errors: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        detail: str = "",
+        *,
+        errors: Mapping[str, Any] | None = None,
+        location: str = "json",
+    ) -> None:
+        """``errors``: field -> messages; ``location``: json, query or headers."""
         super().__init__(detail or self.title)
         self.detail = detail or self.title
         self.errors = dict(errors) if errors else None
+        self.location = location
 
 
 class NotFound(PlatformError):

@@ -117,6 +117,7 @@ def _replay(row: Any, fingerprint: str) -> Response:
         raise InvalidInput(
             "This Idempotency-Key was already used with a different request.",
             errors={HEADER: ["Already used with a different request."]},
+            location="headers",
         )
     response = Response(row.body, status=row.status)
     for name, value in json.loads(row.headers).items():
@@ -137,6 +138,7 @@ def idempotent(view: F) -> F:
             raise InvalidInput(
                 "Idempotency-Key must be 1 to 255 printable ASCII characters.",
                 errors={HEADER: ["Not a valid key."]},
+                location="headers",
             )
         store: IdempotencyStore = current_app.extensions["booster_idempotency"]
         subject = current_principal().subject

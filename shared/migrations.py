@@ -23,6 +23,13 @@ def upgrade(spec: ServiceSpec, url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(spec, url), revision)
 
 
+def include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """Leave out of autogenerate what only migrations manage (PostgreSQL trigram indexes)."""
+    return not (type_ == "index" and name is not None and name.endswith("_trgm"))
+
+
 def run_env(metadata: MetaData) -> None:
     """The body of every service's ``migrations/env.py`` (online mode only)."""
     config = context.config
@@ -34,6 +41,7 @@ def run_env(metadata: MetaData) -> None:
             target_metadata=metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_object=include_object,
         )
         with context.begin_transaction():
             context.run_migrations()

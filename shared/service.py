@@ -17,6 +17,7 @@ from flask import Flask, current_app
 from flask_smorest import Blueprint
 from sqlalchemy import MetaData, Table
 
+import shared.events.types  # noqa: F401 - fills the event catalogue
 from shared.bus.connection import check_broker
 from shared.bus.consumer import Handler
 from shared.bus.topology import Topology

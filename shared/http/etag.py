@@ -1,10 +1,16 @@
-"""Optimistic concurrency: version-based ETags and ``If-Match``."""
+"""Optimistic concurrency: version-based ETags and ``If-Match``.
+
+An entity's ETag is ``"<id>.<version>"``. A write may send ``If-Match`` with the ETag
+it read; the operation then refuses (412) if the entity has moved on. Without
+``If-Match`` the write applies to the current version.
+"""
 
 from __future__ import annotations
 
 from flask import request
 
-from shared.errors import PreconditionFailed
+STALE = -1
+"""A version no entity has: an ``If-Match`` naming no version of this entity."""
 
 
 def etag(entity_id: str, version: int) -> str:
@@ -12,12 +18,17 @@ def etag(entity_id: str, version: int) -> str:
     return f'"{entity_id}.{version}"'
 
 
-def check_if_match(current: str) -> None:
-    """Refuse (412) a write whose ``If-Match`` names another version; absent is allowed."""
+def expected_version(entity_id: str) -> int | None:
+    """The version ``If-Match`` names for ``entity_id``: None if absent or ``*``."""
     header = request.headers.get("If-Match")
     if header is None:
-        return
-    candidates = {value.strip() for value in header.split(",")}
-    if "*" in candidates or current in candidates:
-        return
-    raise PreconditionFailed("The resource has changed since you read it; read it again.")
+        return None
+    prefix = f'"{entity_id}.'
+    for candidate in (value.strip().removeprefix("W/") for value in header.split(",")):
+        if candidate == "*":
+            return None
+        if candidate.startswith(prefix) and candidate.endswith('"'):
+            number = candidate[len(prefix) : -1]
+            if number.isdigit():
+                return int(number)
+    return STALE

@@ -53,7 +53,9 @@ def decode_cursor(cursor: str | None, arity: int) -> list[Any] | None:
     except (ValueError, UnicodeDecodeError):
         values = None
     if not isinstance(values, list) or len(values) != arity:
-        raise InvalidInput("The cursor is not valid.", errors={"cursor": ["Not a valid cursor."]})
+        raise InvalidInput(
+            "The cursor is not valid.", errors={"cursor": ["Not a valid cursor."]}, location="query"
+        )
     return values
 
 

@@ -119,7 +119,7 @@ def handle_http_exception(error: HTTPException) -> Response:
 def handle_platform_error(error: PlatformError) -> Response:
     extra: dict[str, Any] = {}
     if error.errors:
-        extra["errors"] = field_errors({"json": error.errors})
+        extra["errors"] = field_errors({error.location: error.errors})
     return problem(
         error.status,
         error.detail,

@@ -11,7 +11,7 @@ from sqlalchemy import inspect
 from shared.cli import main
 from shared.config import SERVICE_NAMES
 from shared.db import make_engine
-from shared.migrations import upgrade
+from shared.migrations import include_object, upgrade
 from shared.service import load_spec
 
 
@@ -23,7 +23,10 @@ def test_migrations_match_the_models(service: str, database_url: str) -> None:
     engine = make_engine(database_url)
     try:
         with engine.connect() as connection:
-            diff = compare_metadata(MigrationContext.configure(connection), spec.metadata)
+            context = MigrationContext.configure(
+                connection, opts={"include_object": include_object}
+            )
+            diff = compare_metadata(context, spec.metadata)
             tables = set(inspect(connection).get_table_names())
     finally:
         engine.dispose()

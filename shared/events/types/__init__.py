@@ -2,3 +2,7 @@
 
 Importing this package fills ``shared.events.CATALOGUE``.
 """
+
+from shared.events.types import registry
+
+__all__ = ["registry"]

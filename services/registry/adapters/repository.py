@@ -1,0 +1,457 @@
+"""Reading and writing registry entities in its database (SQLAlchemy Core)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Row, and_, delete, exists, func, insert, or_, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from services.registry.adapters.tables import (
+    cluster_labels,
+    cluster_sectors,
+    clusters,
+    countries,
+    members,
+    people,
+)
+from services.registry.domain.countries import Country, PolicyContext
+from services.registry.domain.model import (
+    Cluster,
+    ClusterKind,
+    ClusterStatus,
+    Label,
+    LabelLevel,
+    Language,
+    Member,
+    Person,
+    PersonRole,
+    Region,
+    SizeClass,
+)
+from shared.errors import PreconditionFailed
+
+
+@dataclass(frozen=True)
+class ClusterQuery:
+    country: str | None = None
+    region: str | None = None
+    sector: str | None = None
+    label: str | None = None
+    status: str | None = None
+    q: str | None = None
+
+
+@dataclass(frozen=True)
+class PersonQuery:
+    cluster_id: str | None = None
+    role: str | None = None
+    language: str | None = None
+    q: str | None = None
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _after(columns: Sequence[Any], cursor: Sequence[Any] | None) -> Any:
+    return tuple_(*columns) > tuple_(*cursor) if cursor else None
+
+
+class RegistryRepository:
+    """The registry's entities over one session (one transaction)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # -- countries -----------------------------------------------------------------
+    def country(self, code: str) -> Country | None:
+        row = self.session.execute(select(countries).where(countries.c.code == code)).first()
+        return _country(row) if row else None
+
+    def countries(
+        self, region: str | None, programme: bool | None, limit: int, after: Sequence[Any] | None
+    ) -> list[Country]:
+        query = select(countries).order_by(countries.c.code).limit(limit)
+        if region:
+            query = query.where(countries.c.region == region)
+        if programme is not None:
+            query = query.where(countries.c.programme == programme)
+        if after:
+            query = query.where(countries.c.code > after[0])
+        return [_country(row) for row in self.session.execute(query)]
+
+    def save_country_policy(self, code: str, policy: PolicyContext | None) -> None:
+        self.session.execute(
+            update(countries)
+            .where(countries.c.code == code)
+            .values(
+                policy_summary=policy.summary if policy else None,
+                policy_facts=json.dumps(list(policy.facts) if policy else []),
+            )
+        )
+
+    # -- clusters ------------------------------------------------------------------
+    def cluster(self, cluster_id: str) -> Cluster | None:
+        row = self.session.execute(
+            select(clusters).where(clusters.c.id == cluster_id, clusters.c.deleted_at.is_(None))
+        ).first()
+        if row is None:
+            return None
+        return _cluster(row, self._labels([cluster_id]).get(cluster_id, ()))
+
+    def cluster_exists(self, cluster_id: str) -> bool:
+        return bool(
+            self.session.scalar(
+                select(exists().where(clusters.c.id == cluster_id, clusters.c.deleted_at.is_(None)))
+            )
+        )
+
+    def add_cluster(self, cluster: Cluster) -> None:
+        self.session.execute(insert(clusters).values(**_cluster_values(cluster)))
+        self._save_sectors(cluster)
+
+    def save_cluster(self, cluster: Cluster, previous_version: int) -> None:
+        """Write a new version; a concurrent writer who got there first means 412."""
+        values = _cluster_values(cluster)
+        values.pop("id")
+        values.pop("created_at")
+        result = self.session.execute(
+            update(clusters)
+            .where(clusters.c.id == cluster.id, clusters.c.version == previous_version)
+            .values(**values)
+        )
+        if result.rowcount != 1:
+            raise PreconditionFailed("The cluster was changed by someone else; read it again.")
+        self._save_sectors(cluster)
+
+    def delete_cluster(self, cluster: Cluster) -> None:
+        result = self.session.execute(
+            update(clusters)
+            .where(clusters.c.id == cluster.id, clusters.c.version == cluster.version)
+            .values(deleted_at=datetime.now(UTC), version=cluster.version + 1)
+        )
+        if result.rowcount != 1:
+            raise PreconditionFailed("The cluster was changed by someone else; read it again.")
+
+    def add_label(self, cluster_id: str, label: Label) -> None:
+        self.session.execute(
+            insert(cluster_labels).values(
+                id=label.id,
+                cluster_id=cluster_id,
+                scheme=label.scheme,
+                level=label.level.value,
+                awarded_on=label.awarded_on,
+                valid_until=label.valid_until,
+            )
+        )
+
+    def _save_sectors(self, cluster: Cluster) -> None:
+        self.session.execute(
+            delete(cluster_sectors).where(cluster_sectors.c.cluster_id == cluster.id)
+        )
+        keys = sorted({sector.casefold()[:80] for sector in cluster.sectors})
+        if keys:
+            self.session.execute(
+                insert(cluster_sectors),
+                [{"cluster_id": cluster.id, "sector_key": key} for key in keys],
+            )
+
+    def _labels(self, cluster_ids: Sequence[str]) -> dict[str, tuple[Label, ...]]:
+        if not cluster_ids:
+            return {}
+        rows = self.session.execute(
+            select(cluster_labels)
+            .where(cluster_labels.c.cluster_id.in_(cluster_ids))
+            .order_by(cluster_labels.c.awarded_on, cluster_labels.c.id)
+        )
+        found: dict[str, list[Label]] = {}
+        for row in rows:
+            found.setdefault(row.cluster_id, []).append(
+                Label(
+                    id=row.id,
+                    scheme=row.scheme,
+                    level=LabelLevel(row.level),
+                    awarded_on=row.awarded_on,
+                    valid_until=row.valid_until,
+                )
+            )
+        return {key: tuple(value) for key, value in found.items()}
+
+    def list_clusters(
+        self, query: ClusterQuery, limit: int, after: Sequence[Any] | None
+    ) -> list[Cluster]:
+        """Clusters in (name, id) order, after the cursor, ``limit`` of them."""
+        statement = (
+            select(clusters)
+            .where(clusters.c.deleted_at.is_(None))
+            .order_by(clusters.c.name, clusters.c.id)
+            .limit(limit)
+        )
+        if query.country:
+            statement = statement.where(clusters.c.country == query.country)
+        if query.region:
+            statement = statement.where(clusters.c.region == query.region)
+        if query.status:
+            statement = statement.where(clusters.c.status == query.status)
+        if query.sector:
+            statement = statement.where(
+                exists().where(
+                    cluster_sectors.c.cluster_id == clusters.c.id,
+                    cluster_sectors.c.sector_key == query.sector.casefold(),
+                )
+            )
+        if query.label:
+            today = date.today()
+            statement = statement.where(
+                exists().where(
+                    cluster_labels.c.cluster_id == clusters.c.id,
+                    cluster_labels.c.level == query.label,
+                    cluster_labels.c.awarded_on <= today,
+                    or_(
+                        cluster_labels.c.valid_until.is_(None),
+                        cluster_labels.c.valid_until >= today,
+                    ),
+                )
+            )
+        if query.q:
+            pattern = _like(query.q)
+            statement = statement.where(
+                or_(
+                    clusters.c.name.ilike(pattern, escape="\\"),
+                    clusters.c.acronym.ilike(pattern, escape="\\"),
+                )
+            )
+        if (condition := _after((clusters.c.name, clusters.c.id), after)) is not None:
+            statement = statement.where(condition)
+        rows = self.session.execute(statement).all()
+        labels = self._labels([row.id for row in rows])
+        return [_cluster(row, labels.get(row.id, ())) for row in rows]
+
+    # -- members -------------------------------------------------------------------
+    def member(self, cluster_id: str, member_id: str) -> Member | None:
+        row = self.session.execute(
+            select(members).where(members.c.id == member_id, members.c.cluster_id == cluster_id)
+        ).first()
+        return _member(row) if row else None
+
+    def add_member(self, member: Member) -> None:
+        self.session.execute(insert(members).values(**_member_values(member)))
+
+    def save_member(self, member: Member) -> None:
+        self.session.execute(
+            update(members).where(members.c.id == member.id).values(left_on=member.left_on)
+        )
+
+    def list_members(
+        self, cluster_id: str, current_only: bool, limit: int, after: Sequence[Any] | None
+    ) -> list[Member]:
+        statement = (
+            select(members)
+            .where(members.c.cluster_id == cluster_id)
+            .order_by(members.c.name, members.c.id)
+            .limit(limit)
+        )
+        if current_only:
+            statement = statement.where(members.c.left_on.is_(None))
+        if (condition := _after((members.c.name, members.c.id), after)) is not None:
+            statement = statement.where(condition)
+        return [_member(row) for row in self.session.execute(statement)]
+
+    # -- people --------------------------------------------------------------------
+    def person(self, person_id: str) -> Person | None:
+        row = self.session.execute(
+            select(people).where(people.c.id == person_id, people.c.deleted_at.is_(None))
+        ).first()
+        return _person(row) if row else None
+
+    def person_with_email(self, email_key: str) -> Person | None:
+        row = self.session.execute(
+            select(people).where(people.c.email_key == email_key, people.c.deleted_at.is_(None))
+        ).first()
+        return _person(row) if row else None
+
+    def add_person(self, person: Person) -> None:
+        self.session.execute(insert(people).values(**_person_values(person)))
+
+    def save_person(self, person: Person, previous_version: int) -> None:
+        values = _person_values(person)
+        values.pop("id")
+        values.pop("created_at")
+        result = self.session.execute(
+            update(people)
+            .where(people.c.id == person.id, people.c.version == previous_version)
+            .values(**values)
+        )
+        if result.rowcount != 1:
+            raise PreconditionFailed("The person was changed by someone else; read it again.")
+
+    def remove_person(self, person: Person) -> None:
+        """Soft delete: the row stays for history, its email may be registered again."""
+        result = self.session.execute(
+            update(people)
+            .where(people.c.id == person.id, people.c.version == person.version)
+            .values(deleted_at=datetime.now(UTC), version=person.version + 1)
+        )
+        if result.rowcount != 1:
+            raise PreconditionFailed("The person was changed by someone else; read it again.")
+
+    def list_people(
+        self, query: PersonQuery, limit: int, after: Sequence[Any] | None
+    ) -> list[Person]:
+        statement = (
+            select(people)
+            .where(people.c.deleted_at.is_(None))
+            .order_by(people.c.name, people.c.id)
+            .limit(limit)
+        )
+        if query.cluster_id:
+            statement = statement.where(people.c.cluster_id == query.cluster_id)
+        if query.role:
+            statement = statement.where(people.c.role == query.role)
+        if query.language:
+            statement = statement.where(people.c.language == query.language)
+        if query.q:
+            pattern = _like(query.q)
+            statement = statement.where(
+                or_(
+                    people.c.name.ilike(pattern, escape="\\"),
+                    people.c.email_key.like(_like(query.q.casefold()), escape="\\"),
+                )
+            )
+        if (condition := _after((people.c.name, people.c.id), after)) is not None:
+            statement = statement.where(condition)
+        return [_person(row) for row in self.session.execute(statement)]
+
+    def count_people_in(self, cluster_id: str) -> int:
+        return self.session.scalar(
+            select(func.count())
+            .select_from(people)
+            .where(and_(people.c.cluster_id == cluster_id, people.c.deleted_at.is_(None)))
+        )
+
+
+def _country(row: Row[Any]) -> Country:
+    facts = tuple(json.loads(row.policy_facts or "[]"))
+    policy = PolicyContext(row.policy_summary, facts) if row.policy_summary else None
+    return Country(
+        code=row.code,
+        name_en=row.name_en,
+        name_fr=row.name_fr,
+        name_ar=row.name_ar,
+        region=Region(row.region),
+        programme=row.programme,
+        policy=policy,
+    )
+
+
+def _cluster(row: Row[Any], labels: tuple[Label, ...]) -> Cluster:
+    return Cluster(
+        id=row.id,
+        name=row.name,
+        acronym=row.acronym,
+        country=row.country,
+        region=Region(row.region),
+        city=row.city,
+        kind=ClusterKind(row.kind),
+        sectors=tuple(json.loads(row.sectors)),
+        founded=row.founded,
+        website=row.website,
+        description=row.description,
+        members_count=row.members_count,
+        status=ClusterStatus(row.status),
+        labels=labels,
+        version=row.version,
+        created_at=_aware(row.created_at),
+        updated_at=_aware(row.updated_at),
+    )
+
+
+def _cluster_values(cluster: Cluster) -> dict[str, Any]:
+    return {
+        "id": cluster.id,
+        "name": cluster.name,
+        "acronym": cluster.acronym,
+        "country": cluster.country,
+        "region": cluster.region.value,
+        "city": cluster.city,
+        "kind": cluster.kind.value,
+        "sectors": json.dumps(list(cluster.sectors), ensure_ascii=False),
+        "founded": cluster.founded,
+        "website": cluster.website,
+        "description": cluster.description,
+        "members_count": cluster.members_count,
+        "status": cluster.status.value,
+        "version": cluster.version,
+        "created_at": cluster.created_at,
+        "updated_at": cluster.updated_at,
+    }
+
+
+def _member(row: Row[Any]) -> Member:
+    return Member(
+        id=row.id,
+        cluster_id=row.cluster_id,
+        name=row.name,
+        size_class=SizeClass(row.size_class) if row.size_class else None,
+        sector=row.sector,
+        country=row.country,
+        joined_on=row.joined_on,
+        left_on=row.left_on,
+    )
+
+
+def _member_values(member: Member) -> dict[str, Any]:
+    return {
+        "id": member.id,
+        "cluster_id": member.cluster_id,
+        "name": member.name,
+        "size_class": member.size_class.value if member.size_class else None,
+        "sector": member.sector,
+        "country": member.country,
+        "joined_on": member.joined_on,
+        "left_on": member.left_on,
+    }
+
+
+def _person(row: Row[Any]) -> Person:
+    return Person(
+        id=row.id,
+        name=row.name,
+        email=row.email,
+        language=Language(row.language),
+        role=PersonRole(row.role),
+        cluster_id=row.cluster_id,
+        country=row.country,
+        phone=row.phone,
+        version=row.version,
+        created_at=_aware(row.created_at),
+        updated_at=_aware(row.updated_at),
+    )
+
+
+def _person_values(person: Person) -> dict[str, Any]:
+    return {
+        "id": person.id,
+        "name": person.name,
+        "email": person.email,
+        "email_key": person.email_key,
+        "language": person.language.value,
+        "role": person.role.value,
+        "cluster_id": person.cluster_id,
+        "country": person.country,
+        "phone": person.phone,
+        "version": person.version,
+        "created_at": person.created_at,
+        "updated_at": person.updated_at,
+    }
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite returns naive datetimes; everything stored is UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

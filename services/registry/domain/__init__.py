@@ -1,0 +1,1 @@
+"""The registry's domain: clusters, labels, members, people and countries (no frameworks)."""
