@@ -18,7 +18,9 @@ from shared.events.catalogue import Catalogue, EventType
 def _schemas(catalogue: Catalogue) -> dict[str, Any]:
     spec = APISpec("events", "1", "3.0.3", plugins=[MarshmallowPlugin()])
     for event_type in catalogue:
-        spec.components.schema(_component(event_type), schema=event_type.schema)
+        name = _component(event_type)
+        # a subclass per type: two types may share one data schema
+        spec.components.schema(name, schema=type(name, (event_type.schema,), {}))
     return spec.to_dict().get("components", {}).get("schemas", {})
 
 
