@@ -155,7 +155,7 @@ class ClusterLabels(MethodView):
     @blueprint.response(200, s.LabelSchema(many=True))
     def get(self, cluster_id: str) -> Any:
         """The cluster's labels, oldest first."""
-        return ops.get_cluster(_uow(), cluster_id).labels
+        return list(ops.get_cluster(_uow(), cluster_id).labels)
 
     @requires(WRITE)
     @idempotent
