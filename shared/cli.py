@@ -195,6 +195,32 @@ def dlq_replay(service: str, message_id: str | None) -> None:
 
 
 @main.command()
+@click.option(
+    "--registry-url",
+    default=None,
+    help="The registry's base URL (default: http://BOOSTER_HOST:8001).",
+)
+def seed(registry_url: str | None) -> None:
+    """Load the demo data of the 2021 programme through the registry's API (rerun-safe)."""
+    from services.registry.seed import RegistryClient, RegistryError
+    from services.registry.seed import seed as load_demo_data
+    from shared.config import SERVICE_PORTS
+
+    settings = _settings()
+    if registry_url is None:
+        host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+        host = f"[{host}]" if ":" in host else host
+        registry_url = f"http://{host}:{SERVICE_PORTS['registry']}"
+    client = RegistryClient.for_settings(registry_url, settings)
+    try:
+        report = load_demo_data(client)
+    except RegistryError as exc:
+        raise click.ClickException(f"seed failed: {exc}") from exc
+    click.echo(f"registry {registry_url}")
+    click.echo(report.summary())
+
+
+@main.command()
 @click.argument("what", type=click.Choice(["markdown", "asyncapi"]))
 def catalogue(what: str) -> None:
     """Print the event catalogue (docs/events.md or docs/asyncapi.json)."""

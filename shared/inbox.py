@@ -7,6 +7,7 @@ the handler fails, the transaction rolls back and the claim with it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import Column, DateTime, MetaData, String, Table
@@ -35,12 +36,19 @@ class Inbox:
 
     def claim(self, session: Session, event_: CloudEvent) -> bool:
         """Record ``event_`` as handled; False if it already was (a redelivery)."""
+        return event_.id in self.claim_many(session, [event_])
+
+    def claim_many(self, session: Session, events: Sequence[CloudEvent]) -> set[str]:
+        """Record a batch in one statement; the ids that were new (not redeliveries)."""
+        if not events:
+            return set()
         dialect = session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        now = datetime.now(UTC)
+        rows = {e.id: {"event_id": e.id, "type": e.type, "handled_at": now} for e in events}
         statement = (
             insert(self.table)
-            .values(event_id=event_.id, type=event_.type, handled_at=datetime.now(UTC))
             .on_conflict_do_nothing(index_elements=["event_id"])
             .returning(self.table.c.event_id)
-        )
-        return session.execute(statement).first() is not None
+        )  # executemany: SQLAlchemy batches it into few statements, compiled once
+        return set(session.scalars(statement, list(rows.values())))

@@ -403,11 +403,8 @@ def _seed_country(client: RegistryClient, code: str, report: SeedReport) -> None
         report.countries.present += 1
         return
     policy = {"summary": wanted.summary, "facts": list(wanted.facts)}
-    current = country.get("policy") or None
-    if current is not None and {
-        "summary": current.get("summary"),
-        "facts": list(current.get("facts") or []),
-    } == policy:
+    current = country.get("policy") or {}
+    if {"summary": current.get("summary"), "facts": list(current.get("facts") or [])} == policy:
         report.countries.present += 1
         return
     client.put(f"/api/v1/countries/{code}/policy", policy)

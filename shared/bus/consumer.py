@@ -42,6 +42,19 @@ log = get_logger(__name__)
 Handler = Callable[[CloudEvent, Transaction], None]
 """A subscriber: writes through the transaction (and may emit events) and returns."""
 
+BatchHandler = Callable[[Sequence[CloudEvent], Transaction], None]
+"""A subscriber that takes consecutive events of one type at once (mark with ``batched``)."""
+
+BATCH_ATTRIBUTE = "booster_batch"
+
+
+def batched(handler: BatchHandler) -> Handler:
+    """Mark a handler that takes a list of events, e.g. to write a read copy in one
+    statement. It gets runs of consecutive events (order kept), never a mix of types."""
+    setattr(handler, BATCH_ATTRIBUTE, True)
+    return handler  # type: ignore[return-value]
+
+
 ATTEMPTS_HEADER = "x-booster-attempts"
 ERROR_HEADER = "x-booster-error"
 FAILED_AT_HEADER = "x-booster-failed-at"
@@ -179,31 +192,63 @@ class EventConsumer:
         if len(work) > 1:
             try:
                 with self.uow.begin() as tx:
-                    outcomes = [self._handle(tx, item) for item in work]
+                    outcomes = self._handle(tx, work)
             except Exception:  # noqa: BLE001 - isolate the failing event below
                 log.debug("batch failed; handling one by one", size=len(work))
             else:
+                self._ack([item.message for item in work])
                 for item, outcome in zip(work, outcomes, strict=True):
-                    item.message.ack()
                     EVENTS_HANDLED.labels(self.service, item.event.type, outcome).inc()
                 return
         for item in work:
             try:
                 with self.uow.begin() as tx:
-                    outcome = self._handle(tx, item)
+                    [outcome] = self._handle(tx, [item])
             except Exception as exc:  # noqa: BLE001 - any handler error is retried
                 self._retry_or_dead_letter(item, exc)
                 continue
             item.message.ack()
             EVENTS_HANDLED.labels(self.service, item.event.type, outcome).inc()
 
-    def _handle(self, tx: Transaction, item: _Work) -> str:
-        if not self.inbox.claim(tx.session, item.event):
-            return "duplicate"
-        with context.correlated(item.event.correlationid, item.event.traceparent):
-            for handler in item.handlers:
-                handler(item.event, tx)
-        return "handled"
+    def _handle(self, tx: Transaction, work: Sequence[_Work]) -> list[str]:
+        """Claim the events in the inbox and run the handlers of the new ones, in order."""
+        new = self.inbox.claim_many(tx.session, [item.event for item in work])
+        outcomes: list[str] = []
+        run: list[_Work] = []
+        for item in work:
+            if item.event.id in new:
+                new.discard(item.event.id)  # a second copy in the same batch is a duplicate
+                if run and run[-1].event.type != item.event.type:
+                    self._run(tx, run)
+                    run = []
+                run.append(item)
+                outcomes.append("handled")
+            else:
+                outcomes.append("duplicate")
+        if run:
+            self._run(tx, run)
+        return outcomes
+
+    def _run(self, tx: Transaction, run: Sequence[_Work]) -> None:
+        """Handle consecutive events of one type: batch handlers at once, others each."""
+        for handler in run[0].handlers:
+            if getattr(handler, BATCH_ATTRIBUTE, False):
+                first = run[0].event
+                with context.correlated(first.correlationid, first.traceparent):
+                    handler([item.event for item in run], tx)  # type: ignore[arg-type]
+                continue
+            for item in run:
+                with context.correlated(item.event.correlationid, item.event.traceparent):
+                    handler(item.event, tx)
+
+    def _ack(self, messages: Sequence[Message]) -> None:
+        """Ack a batch: on RabbitMQ one ``multiple`` ack settles it (every earlier delivery
+        on the channel is settled by then); memory:// acks one by one."""
+        if self._amqp:
+            messages[-1].ack(multiple=True)
+        else:
+            for message in messages:
+                message.ack()
 
     def _retry_or_dead_letter(self, item: _Work, exc: Exception) -> None:
         attempts = int(item.message.headers.get(ATTEMPTS_HEADER, 0) or 0) + 1

@@ -1,0 +1,462 @@
+"""Event pipeline: drain throughput and end-to-end latency, against kombu and FastStream.
+
+Drain: N person registrations are committed through the registry's own write path
+(``operations.register_person``: person row + outbox row per transaction). The clock
+starts with the registry's relay and stops when a consumer in another service (its own
+PostgreSQL database, inbox, and a row written per event) has handled all N.
+
+Latency: the registry commits registrations at a steady rate; for each event, the time
+from its commit to the commit of the consumer's transaction that handled it.
+
+Everything runs on its own exchange and queues, so real queues never see bench traffic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from kombu import Connection, Consumer, Exchange, Producer, Queue
+from sqlalchemy import Column, MetaData, String, Table, event, func, insert, select
+
+from bench.common import BROKER_URL, Report, Result, Sizes, fresh_database, percentile, unique
+from services.registry import operations
+from shared.bus.consumer import EventConsumer, batched
+from shared.bus.topology import Topology
+from shared.config import BusSettings, Settings
+from shared.db import Database
+from shared.events.envelope import CloudEvent
+from shared.inbox import Inbox, inbox_table
+from shared.migrations import upgrade
+from shared.outbox import Outbox, outbox_table
+from shared.relay import OutboxRelay
+from shared.service import bootstrap, load_spec
+from shared.uow import Transaction, UnitOfWork
+
+QUORUM = {"x-queue-type": "quorum"}
+
+
+# -- the consuming service: a read copy of people in its own database -----------------
+copy_metadata = MetaData()
+copy_outbox = outbox_table(copy_metadata)
+copy_inbox = inbox_table(copy_metadata)
+people_copy = Table(
+    "people_copy",
+    copy_metadata,
+    Column("id", String(36), primary_key=True),
+    Column("email", String(320), nullable=False),
+    Column("language", String(2), nullable=False),
+)
+
+
+@batched
+def _keep_copy(events: Sequence[CloudEvent], tx: Transaction) -> None:
+    """A read copy of people, written in one statement per run of events."""
+    tx.session.execute(
+        insert(people_copy),
+        [
+            {"id": e.data["id"], "email": e.data["email"], "language": e.data["language"]}
+            for e in events
+        ],
+    )
+    tx.session.info.setdefault("bench_handled", []).extend(e.id for e in events)
+
+
+@dataclass
+class Pipeline:
+    """The registry (producer) and a copy service (consumer) on one test exchange."""
+
+    registry_url: str
+    copy_url: str
+    bus: BusSettings
+    service: str
+
+    def __post_init__(self) -> None:
+        spec = load_spec("registry")
+        upgrade(spec, self.registry_url)
+        settings = Settings(
+            environment="test",
+            jwt_secret="x" * 40,
+            bus=self.bus,
+            database_urls={"registry": self.registry_url},
+        )
+        self.registry = bootstrap(spec, settings)
+        self.copy_db = Database(self.copy_url)
+        copy_metadata.create_all(self.copy_db.engine)
+        self.copy_uow = UnitOfWork(self.copy_db, Outbox(copy_outbox, self.service))
+        self.topology = Topology(self.service, ("registry.person.registered",), self.bus)
+
+    def write(self, count: int, start: int = 0) -> list[tuple[str, float]]:
+        """Register ``count`` people, one transaction each; (event id, commit time)."""
+        committed = []
+        for n in range(start, start + count):
+            with self.registry.uow.begin() as tx:
+                operations.register_person(
+                    self.registry.uow,
+                    {"name": f"Person {n}", "email": f"p{n}@example.org", "language": "fr"},
+                )
+            committed.append((tx.events[0].id, time.perf_counter()))
+        return committed
+
+    def relay(self) -> OutboxRelay:
+        return OutboxRelay(
+            "registry",
+            self.registry.database,
+            self.registry.spec.outbox_table,
+            self.bus,
+            declare=[self.topology],
+        )
+
+    def consumer(self) -> EventConsumer:
+        return EventConsumer(
+            self.service,
+            {"registry.person.registered": _keep_copy},
+            self.copy_uow,
+            Inbox(copy_inbox),
+            self.bus,
+        )
+
+    def handled(self) -> int:
+        with self.copy_db.session() as session:
+            return session.scalar(select(func.count()).select_from(people_copy))
+
+    def close(self) -> None:
+        with Connection(self.bus.broker_url) as connection:
+            channel = connection.channel()
+            for queue in self.topology.all_queues():
+                channel.queue_delete(queue.name)
+            channel.exchange_delete(self.bus.exchange)
+            channel.close()
+        self.registry.database.dispose()
+        self.copy_db.dispose()
+
+
+def _start(loop: OutboxRelay | EventConsumer) -> threading.Thread:
+    thread = threading.Thread(target=loop.run, daemon=True)
+    thread.start()
+    if not loop.ready.wait(15):
+        raise RuntimeError(f"{loop} did not start")
+    return thread
+
+
+def _wait(predicate: Callable[[], bool], timeout: float, poll: float = 0.02) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(poll)
+    return predicate()
+
+
+def _pipeline(bus: BusSettings) -> tuple[Pipeline, Callable[[], None]]:
+    registry_db = fresh_database("bench_registry")
+    copy_db = fresh_database("bench_copy")
+    pipeline = Pipeline(registry_db.__enter__(), copy_db.__enter__(), bus, unique("bench"))
+
+    def close() -> None:
+        pipeline.close()
+        copy_db.__exit__(None, None, None)
+        registry_db.__exit__(None, None, None)
+
+    return pipeline, close
+
+
+# -- drain -------------------------------------------------------------------------
+def drain_booster(count: int) -> float:
+    """Events per second from relay start to the last consumer commit."""
+    bus = BusSettings(broker_url=BROKER_URL, exchange=f"booster.events.{unique('b')}")
+    pipeline, close = _pipeline(bus)
+    try:
+        pipeline.write(count)
+        consumer, relay = pipeline.consumer(), pipeline.relay()
+        consumer_thread = _start(consumer)
+        started = time.perf_counter()
+        relay_thread = threading.Thread(target=relay.run, daemon=True)
+        relay_thread.start()
+        if not _wait(lambda: pipeline.handled() >= count, timeout=600, poll=0.01):
+            raise RuntimeError(f"drain incomplete: {pipeline.handled()} of {count}")
+        elapsed = time.perf_counter() - started
+        relay.stop()
+        consumer.stop()
+        relay_thread.join(10)
+        consumer_thread.join(10)
+        return count / elapsed
+    finally:
+        close()
+
+
+def _sample_body() -> bytes:
+    data = {"id": str(uuid.uuid4()), "name": "Person", "email": "p@example.org", "language": "fr"}
+    return (
+        CloudEvent(type="registry.person.registered", source="/booster/registry", data=data)
+        .to_json()
+        .encode()
+    )
+
+
+def drain_kombu(count: int, confirm: bool) -> float:
+    """Plain kombu: publish persistent messages (confirmed one by one, or not) and consume
+    them with manual acks (prefetch 100) at the same time; messages per second."""
+    name = unique("bench.kombu.")
+    exchange = Exchange(name, type="topic", durable=True)
+    queue = Queue(name, exchange, routing_key="#", durable=True, queue_arguments=QUORUM)
+    body = _sample_body()
+    received = 0
+    done = threading.Event()
+
+    def consume() -> None:
+        nonlocal received
+        with Connection(BROKER_URL) as connection:
+
+            def on_message(message: object) -> None:
+                nonlocal received
+                message.ack()  # type: ignore[attr-defined]
+                received += 1
+                if received >= count:
+                    done.set()
+
+            with Consumer(connection, [queue], on_message=on_message, prefetch_count=100):
+                ready.set()
+                while not done.is_set():
+                    try:
+                        connection.drain_events(timeout=1)
+                    except TimeoutError:
+                        pass
+
+    ready = threading.Event()
+    options = {"confirm_publish": True} if confirm else {}
+    with Connection(BROKER_URL, transport_options=options) as connection:
+        queue.bind(connection.default_channel).declare()
+        consumer = threading.Thread(target=consume, daemon=True)
+        consumer.start()
+        ready.wait(10)
+        producer = Producer(connection, exchange=exchange)
+        started = time.perf_counter()
+        for _ in range(count):
+            producer.publish(
+                body,
+                routing_key="bench.item",
+                delivery_mode=2,
+                content_type="application/json",
+                content_encoding="utf-8",
+            )
+        done.wait(600)
+        elapsed = time.perf_counter() - started
+        consumer.join(10)
+        connection.default_channel.queue_delete(name)
+        connection.default_channel.exchange_delete(name)
+    return count / elapsed
+
+
+def drain_faststream(count: int, batch: int = 100) -> float | None:
+    """FastStream (aio-pika, confirms on): concurrent batches of persistent publishes,
+    a subscriber that acks; messages per second. None if FastStream is not installed."""
+    try:
+        from faststream.rabbit import RabbitBroker, RabbitQueue
+        from faststream.rabbit.schemas.queue import QueueType
+    except ImportError:
+        return None
+
+    async def run() -> float:
+        name = unique("bench.faststream.")
+        broker = RabbitBroker(BROKER_URL, logger=None)
+        queue = RabbitQueue(name, queue_type=QueueType.QUORUM, durable=True)
+        received = 0
+        done = asyncio.Event()
+
+        @broker.subscriber(queue)
+        async def handle(body: dict) -> None:
+            nonlocal received
+            received += 1
+            if received >= count:
+                done.set()
+
+        payload = json.loads(_sample_body())
+        async with broker:
+            await broker.start()
+            started = time.perf_counter()
+            for offset in range(0, count, batch):
+                await asyncio.gather(
+                    *(
+                        broker.publish(payload, queue=name, persist=True)
+                        for _ in range(min(batch, count - offset))
+                    )
+                )
+            await asyncio.wait_for(done.wait(), 600)
+            elapsed = time.perf_counter() - started
+        with Connection(BROKER_URL) as connection:
+            connection.default_channel.queue_delete(name)
+        return count / elapsed
+
+    return asyncio.run(run())
+
+
+# -- latency -----------------------------------------------------------------------
+def latency_booster(seconds: float, rate: int) -> list[float]:
+    """Milliseconds from the registry's commit to the consumer's commit, per event."""
+    bus = BusSettings(broker_url=BROKER_URL, exchange=f"booster.events.{unique('b')}")
+    pipeline, close = _pipeline(bus)
+    handled_at: dict[str, float] = {}
+
+    @event.listens_for(pipeline.copy_db.sessions, "after_commit")
+    def _stamp(session: object) -> None:
+        now = time.perf_counter()
+        for event_id in session.info.pop("bench_handled", []):  # type: ignore[attr-defined]
+            handled_at[event_id] = now
+
+    try:
+        consumer, relay = pipeline.consumer(), pipeline.relay()
+        threads = [_start(consumer), _start(relay)]
+        pipeline.write(20)  # warm up connections and caches
+        _wait(lambda: pipeline.handled() >= 20, timeout=30)
+        committed: list[tuple[str, float]] = []
+        interval = 1.0 / rate
+        next_at = time.perf_counter()
+        for n in range(int(seconds * rate)):
+            committed += pipeline.write(1, start=100 + n)
+            next_at += interval
+            pause = next_at - time.perf_counter()
+            if pause > 0:
+                time.sleep(pause)
+        _wait(lambda: all(event_id in handled_at for event_id, _ in committed), timeout=60)
+        relay.stop()
+        consumer.stop()
+        for thread in threads:
+            thread.join(10)
+        return [
+            (handled_at[event_id] - at) * 1000
+            for event_id, at in committed
+            if event_id in handled_at
+        ]
+    finally:
+        close()
+
+
+def latency_kombu(seconds: float, rate: int) -> list[float]:
+    """Plain kombu publish (unconfirmed) to consume (manual ack) at the same rate, ms."""
+    name = unique("bench.latency.")
+    queue = Queue(name, durable=True, queue_arguments=QUORUM)
+    latencies: list[float] = []
+    total = int(seconds * rate)
+    done = threading.Event()
+    ready = threading.Event()
+
+    def consume() -> None:
+        with Connection(BROKER_URL) as connection:
+
+            def on_message(message: object) -> None:
+                latencies.append((time.perf_counter() - message.headers["sent"]) * 1000)  # type: ignore[attr-defined]
+                message.ack()  # type: ignore[attr-defined]
+                if len(latencies) >= total:
+                    done.set()
+
+            with Consumer(connection, [queue], on_message=on_message, prefetch_count=100):
+                ready.set()
+                while not done.is_set():
+                    try:
+                        connection.drain_events(timeout=1)
+                    except TimeoutError:
+                        pass
+
+    with Connection(BROKER_URL) as connection:
+        queue.bind(connection.default_channel).declare()
+        thread = threading.Thread(target=consume, daemon=True)
+        thread.start()
+        ready.wait(10)
+        producer = Producer(connection)
+        body = _sample_body()
+        interval = 1.0 / rate
+        next_at = time.perf_counter()
+        for _ in range(total):
+            producer.publish(
+                body,
+                routing_key=name,
+                delivery_mode=2,
+                headers={"sent": time.perf_counter()},
+                content_type="application/json",
+                content_encoding="utf-8",
+            )
+            next_at += interval
+            pause = next_at - time.perf_counter()
+            if pause > 0:
+                time.sleep(pause)
+        done.wait(60)
+        thread.join(10)
+        connection.default_channel.queue_delete(name)
+    return latencies
+
+
+# -- the report --------------------------------------------------------------------
+def run(report: Report, sizes: Sizes) -> None:
+    n = sizes.drain_events
+    confirmed = drain_kombu(n, confirm=True)
+    report.add(Result("pipeline", "kombu confirmed 1-by-1 (baseline)", confirmed, "msg/s"))
+    ceiling = drain_kombu(n, confirm=False)
+    report.add(
+        Result(
+            "pipeline",
+            "kombu unconfirmed (ceiling)",
+            ceiling,
+            "msg/s",
+            confirmed,
+            "kombu confirmed",
+        )
+    )
+    faststream = drain_faststream(n)
+    if faststream is not None:
+        report.add(
+            Result(
+                "pipeline",
+                "FastStream, batches of 100",
+                faststream,
+                "msg/s",
+                confirmed,
+                "kombu confirmed",
+            )
+        )
+    booster = drain_booster(n)
+    report.add(
+        Result(
+            "pipeline",
+            f"drain {n:,} events (outbox->inbox)",
+            booster,
+            "events/s",
+            confirmed,
+            "kombu confirmed",
+            goal=">= 3.0x",
+            met=booster >= 3 * confirmed,
+            extra={"faststream": faststream, "ceiling": ceiling},
+        )
+    )
+
+    base = latency_kombu(sizes.latency_seconds, sizes.latency_rate)
+    ours = latency_booster(sizes.latency_seconds, sizes.latency_rate)
+    for q in (50, 99):
+        report.add(
+            Result(
+                "latency",
+                f"p{q} commit->handled @{sizes.latency_rate}/s",
+                percentile(ours, q),
+                "ms",
+                percentile(base, q),
+                "kombu publish->consume",
+                goal="p99 < 20 ms" if q == 99 else None,
+                met=percentile(ours, 99) < 20 if q == 99 else None,
+            )
+        )
+    report.add(
+        Result(
+            "latency",
+            "max commit->handled",
+            max(ours) if ours else float("nan"),
+            "ms",
+            max(base) if base else None,
+            "kombu publish->consume",
+            extra={"events": len(ours)},
+        )
+    )
