@@ -54,6 +54,12 @@ class PersonQuery:
     q: str | None = None
 
 
+def search_text(*parts: str | None) -> str:
+    """What ``q`` searches: case-folded in Python, so SQLite and PostgreSQL agree on
+    every alphabet (SQLite's LIKE folds only ASCII)."""
+    return " ".join(" ".join(part.split()).casefold() for part in parts if part)
+
+
 def _like(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
@@ -220,12 +226,8 @@ class RegistryRepository:
                 )
             )
         if query.q:
-            pattern = _like(query.q)
             statement = statement.where(
-                or_(
-                    clusters.c.name.ilike(pattern, escape="\\"),
-                    clusters.c.acronym.ilike(pattern, escape="\\"),
-                )
+                clusters.c.search_text.like(_like(search_text(query.q)), escape="\\")
             )
         if (condition := _after((clusters.c.name, clusters.c.id), after)) is not None:
             statement = statement.where(condition)
@@ -317,12 +319,8 @@ class RegistryRepository:
         if query.language:
             statement = statement.where(people.c.language == query.language)
         if query.q:
-            pattern = _like(query.q)
             statement = statement.where(
-                or_(
-                    people.c.name.ilike(pattern, escape="\\"),
-                    people.c.email_key.like(_like(query.q.casefold()), escape="\\"),
-                )
+                people.c.search_text.like(_like(search_text(query.q)), escape="\\")
             )
         if (condition := _after((people.c.name, people.c.id), after)) is not None:
             statement = statement.where(condition)
@@ -386,6 +384,7 @@ def _cluster_values(cluster: Cluster) -> dict[str, Any]:
         "website": cluster.website,
         "description": cluster.description,
         "members_count": cluster.members_count,
+        "search_text": search_text(cluster.name, cluster.acronym),
         "status": cluster.status.value,
         "version": cluster.version,
         "created_at": cluster.created_at,
@@ -446,6 +445,7 @@ def _person_values(person: Person) -> dict[str, Any]:
         "cluster_id": person.cluster_id,
         "country": person.country,
         "phone": person.phone,
+        "search_text": search_text(person.name, person.email),
         "version": person.version,
         "created_at": person.created_at,
         "updated_at": person.updated_at,

@@ -315,3 +315,12 @@ def test_idempotency_key_replays_the_first_result(registry: ServiceHarness, rw: 
     )
     assert someone.status_code == 201 and someone.get_json()["id"] != first.get_json()["id"]
     assert len(registry.events()) == 2
+
+
+def test_search_folds_case_in_every_alphabet(registry: ServiceHarness, rw: dict) -> None:
+    new_cluster(registry, name="Pôle Écologique")
+    new_cluster(registry, name="عنقود الطاقة", acronym="ERECI", country="EG")
+    assert _names(registry, "q=écologique") == ["Pôle Écologique"]
+    assert _names(registry, "q=ÉCOLOGIQUE") == ["Pôle Écologique"]
+    assert _names(registry, "q=الطاقة") == ["عنقود الطاقة"]
+    assert _names(registry, "q=ereci") == ["عنقود الطاقة"]
