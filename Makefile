@@ -25,5 +25,13 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+bench: $(STAMP)  ## benchmarks against baselines measured in the same run (needs RabbitMQ, PostgreSQL, wrk)
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[bench]'
+	$(BIN)/python -m bench
+
+bench-quick: $(STAMP)  ## the one-minute version (CI runs it so the harness cannot rot)
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[bench]'
+	$(BIN)/python -m bench --quick
+
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
