@@ -51,7 +51,7 @@ class Countries(MethodView):
             filters.get("region"),
             filters.get("programme"),
             limit + 1,
-            decode_cursor(cursor, 1),
+            decode_cursor(cursor, (str,)),
         )
         return page(items, limit, key=lambda country: [country.code])
 
@@ -87,7 +87,7 @@ class Clusters(MethodView):
         if "country" in filters:
             filters["country"] = filters["country"].upper()
         items = ops.list_clusters(
-            _uow(), ClusterQuery(**filters), limit + 1, decode_cursor(cursor, 2)
+            _uow(), ClusterQuery(**filters), limit + 1, decode_cursor(cursor, (str, str))
         )
         return page(items, limit, key=lambda cluster: [cluster.name, cluster.id])
 
@@ -173,7 +173,9 @@ class ClusterMembers(MethodView):
     @blueprint.response(200, s.MemberPage)
     def get(self, cluster_id: str, limit: int, cursor: str | None, current: bool) -> Any:
         """Companies and organisations of the cluster, by name."""
-        items = ops.list_members(_uow(), cluster_id, current, limit + 1, decode_cursor(cursor, 2))
+        items = ops.list_members(
+            _uow(), cluster_id, current, limit + 1, decode_cursor(cursor, (str, str))
+        )
         return page(items, limit, key=lambda member: [member.name, member.id])
 
     @requires(WRITE)
@@ -204,7 +206,9 @@ class People(MethodView):
     @blueprint.response(200, s.PersonPage)
     def get(self, limit: int, cursor: str | None, **filters: Any) -> dict[str, Any]:
         """People by name; filter by cluster, role, language, `q` (name or email)."""
-        items = ops.list_people(_uow(), PersonQuery(**filters), limit + 1, decode_cursor(cursor, 2))
+        items = ops.list_people(
+            _uow(), PersonQuery(**filters), limit + 1, decode_cursor(cursor, (str, str))
+        )
         return page(items, limit, key=lambda person: [person.name, person.id])
 
     @requires(WRITE)

@@ -43,8 +43,8 @@ def encode_cursor(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None, arity: int) -> list[Any] | None:
-    """The key values a cursor holds; a malformed cursor is the caller's 422."""
+def decode_cursor(cursor: str | None, kinds: tuple[type, ...]) -> list[Any] | None:
+    """The key values a cursor holds, one of each type in ``kinds``; else a 422."""
     if cursor is None:
         return None
     try:
@@ -52,7 +52,12 @@ def decode_cursor(cursor: str | None, arity: int) -> list[Any] | None:
         values = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         values = None
-    if not isinstance(values, list) or len(values) != arity:
+    if (
+        not isinstance(values, list)
+        or len(values) != len(kinds)
+        or not all(type(v) is kind for v, kind in zip(values, kinds, strict=True))
+        or any(isinstance(v, str) and "\x00" in v for v in values)
+    ):
         raise InvalidInput(
             "The cursor is not valid.", errors={"cursor": ["Not a valid cursor."]}, location="query"
         )

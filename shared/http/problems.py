@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response, json
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from shared.errors import PlatformError
@@ -140,9 +140,16 @@ def handle_integrity_error(error: IntegrityError) -> Response:
     return problem(409, "The request conflicts with existing data; read it again and retry.")
 
 
+def handle_data_error(error: DataError) -> Response:
+    """A value the database cannot store that validation let through: the client's 422."""
+    log.warning("data error", error=str(error.orig).splitlines()[0] if error.orig else "")
+    return problem(422, "A value cannot be stored; check the request's fields.")
+
+
 def register_problem_handlers(app: Flask) -> None:
     """Install the handlers; call after flask-smorest's Api so ours win."""
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(IntegrityError, handle_integrity_error)
+    app.register_error_handler(DataError, handle_data_error)
     app.register_error_handler(PlatformError, handle_platform_error)
     app.register_error_handler(Exception, handle_unexpected)

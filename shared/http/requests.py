@@ -7,7 +7,7 @@ import uuid
 from contextlib import ExitStack
 
 from flask import Flask, Response, g, request
-from werkzeug.exceptions import UnsupportedMediaType
+from werkzeug.exceptions import UnprocessableEntity, UnsupportedMediaType
 
 from shared import context
 from shared.logging import get_logger
@@ -70,3 +70,29 @@ def require_json_bodies(app: Flask, prefix: str = "/api/") -> None:
         if request.method in ("POST", "PUT", "PATCH") and request.path.startswith(prefix):
             if (request.content_length or 0) > 0 and not request.is_json:
                 raise UnsupportedMediaType("Send the request body as application/json.")
+
+
+def refuse_nul_characters(app: Flask) -> None:
+    """Refuse (422) U+0000 in the path, the query or JSON strings: no database stores it."""
+
+    @app.before_request
+    def _no_nul() -> None:
+        where = None
+        if "\x00" in request.path:
+            where = "path"
+        elif any("\x00" in k or "\x00" in v for k, v in request.args.items(multi=True)):
+            where = "query"
+        elif request.is_json and _has_nul(request.get_json(silent=True)):
+            where = "body"
+        if where:
+            raise UnprocessableEntity(f"The {where} contains a NUL character (U+0000).")
+
+
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
