@@ -85,6 +85,33 @@ def bare_app() -> Any:
     return app
 
 
+# -- the registry in this process ------------------------------------------------------------
+def secret() -> str:
+    """A fresh JWT secret for one benchmark."""
+    import secrets
+
+    return secrets.token_urlsafe(40)
+
+
+def token(jwt_secret: str) -> str:
+    """A bearer token that may read and write the registry."""
+    from shared.auth import mint_token
+
+    return mint_token(jwt_secret, "bench", "registry:read registry:write", ttl=3600)
+
+
+def registry_runtime(url: str, jwt_secret: str) -> Any:
+    """The registry on ``url`` (migrated first), in this process."""
+    from shared.config import Settings
+    from shared.migrations import upgrade
+    from shared.service import bootstrap, load_spec
+
+    spec = load_spec("registry")
+    upgrade(spec, url)
+    settings = Settings(environment="test", jwt_secret=jwt_secret, database_urls={"registry": url})
+    return bootstrap(spec, settings)
+
+
 # -- processes -----------------------------------------------------------------------------
 def free_port() -> int:
     with socket.socket() as sock:

@@ -10,14 +10,15 @@ does meanwhile weighs on both alike.
 
 from __future__ import annotations
 
-import random
-import secrets
 import tempfile
+import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+from bench import scale
 from bench.apps import (
     BARE_BODY_ENV,
     GUNICORN_WORKERS,
@@ -28,75 +29,49 @@ from bench.apps import (
     get,
     gunicorn_command,
     interleave,
+    registry_runtime,
     round_ratios,
+    secret,
+    token,
     wrk,
 )
 from bench.common import BROKER_URL, Report, Result, Sizes, fresh_database
 from services.registry import operations
-from shared.auth import mint_token
-from shared.config import Settings
+from services.registry import schemas as s
+from services.registry.adapters.repository import ClusterQuery
+from shared.http.pagination import page
 from shared.migrations import upgrade
-from shared.service import Runtime, bootstrap, load_spec
+from shared.service import Runtime, create_app, load_spec
 
 CLUSTERS = 1_000
 PATH = "/api/v1/clusters?limit=20"
 WARM_UP_SECONDS = 1
-COUNTRIES = ("MA", "EG", "TN", "JO", "PS", "DZ", "LB", "FR", "IT", "ES")
-SECTORS = (
-    "Agrifood",
-    "Textile",
-    "ICT",
-    "Renewable energy",
-    "Automotive",
-    "Aeronautics",
-    "Tourism",
-    "Pharma",
-    "Logistics",
-    "Water",
-    "Cosmetics",
-    "Fashion",
-)
-KINDS = ("cluster", "technopole", "competitiveness_pole", "association")
+BREAKDOWN_CALLS = 100
 
 
-def secret() -> str:
-    return secrets.token_urlsafe(40)
-
-
-def token(jwt_secret: str) -> str:
-    return mint_token(jwt_secret, "bench", "registry:read registry:write", ttl=3600)
-
-
-def registry_runtime(url: str, jwt_secret: str) -> Runtime:
-    """The registry on ``url`` (migrated), in this process."""
-    spec = load_spec("registry")
-    upgrade(spec, url)
-    settings = Settings(environment="test", jwt_secret=jwt_secret, database_urls={"registry": url})
-    return bootstrap(spec, settings)
-
-
-def sample_cluster(n: int, rng: random.Random) -> dict[str, Any]:
-    sector = rng.choice(SECTORS)
-    return {
-        "name": f"{sector} Cluster {n:05d}",
-        "country": rng.choice(COUNTRIES),
-        "kind": rng.choice(KINDS),
-        "acronym": f"C{n:05d}",
-        "city": "Casablanca",
-        "sectors": rng.sample(SECTORS, 2),
-        "founded": rng.randint(1990, 2020),
-        "website": f"https://cluster{n}.example.org",
-        "description": f"A {sector.lower()} cluster with its members and partners.",
-        "members_count": rng.randint(5, 400),
+def breakdown(runtime: Runtime, bearer: str) -> dict[str, float]:
+    """Milliseconds per call, in this process (request logs off): the whole request
+    through the test client, ``/healthz`` (the framework and the middleware), the
+    query (``operations.list_clusters``) and the response's marshmallow dump."""
+    client = create_app(runtime).test_client()
+    headers = {"Authorization": f"Bearer {bearer}"}
+    items = operations.list_clusters(runtime.uow, ClusterQuery(), 21, None)
+    body = page(items, 20, key=lambda cluster: [cluster.name, cluster.id])
+    calls: dict[str, Callable[[], Any]] = {
+        "request_ms": lambda: client.get(PATH, headers=headers),
+        "healthz_ms": lambda: client.get("/healthz"),
+        "list_clusters_ms": lambda: operations.list_clusters(runtime.uow, ClusterQuery(), 21, None),
+        "dump_ms": lambda: s.ClusterPage().dump(body),
     }
-
-
-def register_clusters(runtime: Runtime, count: int, seed: int = 7) -> None:
-    """``count`` clusters through the registry's own write path, in one transaction."""
-    rng = random.Random(seed)
-    with runtime.uow.begin():  # the operations join this transaction
-        for n in range(count):
-            operations.register_cluster(runtime.uow, sample_cluster(n, rng))
+    costs = {}
+    for name, call in calls.items():
+        for _ in range(10):
+            call()
+        started = time.perf_counter()
+        for _ in range(BREAKDOWN_CALLS):
+            call()
+        costs[name] = round((time.perf_counter() - started) * 1000 / BREAKDOWN_CALLS, 2)
+    return costs
 
 
 def warm_up(url: str, bearer: str, script: str | None = None) -> None:
@@ -116,9 +91,11 @@ def run(report: Report, sizes: Sizes) -> None:
     with ExitStack() as stack:
         url = stack.enter_context(fresh_database("bench_rest"))
         tmp = stack.enter_context(tempfile.TemporaryDirectory())
+        upgrade(load_spec("registry"), url)
+        scale.load(url, CLUSTERS, people_per_cluster=0)
         runtime = registry_runtime(url, jwt_secret)
-        register_clusters(runtime, CLUSTERS)
-        runtime.database.dispose()
+        stack.callback(runtime.database.dispose)
+        costs = breakdown(runtime, bearer)
         env = booster_env(
             BOOSTER_REGISTRY_DATABASE_URL=url,
             BOOSTER_JWT_SECRET=jwt_secret,
@@ -149,7 +126,11 @@ def run(report: Report, sizes: Sizes) -> None:
         f"gunicorn {GUNICORN_WORKERS} sync workers, wrk -t2 -c32, "
         f"{rounds} x {seconds}s slices each, interleaved"
     )
-    notes = f"{CLUSTERS:,} clusters, {len(body):,}-byte body; {setting}"
+    notes = (
+        f"{CLUSTERS:,} clusters, {len(body):,}-byte body; {setting}; in-process ms per "
+        f"request {costs['request_ms']} (query {costs['list_clusters_ms']}, marshmallow "
+        f"dump {costs['dump_ms']}, /healthz {costs['healthz_ms']})"
+    )
     if ours.non_2xx or base.non_2xx:
         notes += f"; non-2xx: registry {ours.non_2xx}, bare {base.non_2xx}"
     report.add(
@@ -167,6 +148,7 @@ def run(report: Report, sizes: Sizes) -> None:
                 "registry": ours.summary(),
                 "bare": base.summary(),
                 "round_ratios": round_ratios(ours_slices, base_slices),
+                "in_process_ms": costs,
             },
         )
     )

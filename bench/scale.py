@@ -31,8 +31,8 @@ from psycopg import sql
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
+from bench.apps import registry_runtime, secret, token
 from bench.common import Report, Result, Sizes, fresh_database, median, percentile
-from bench.rest import registry_runtime, secret, token
 from services.registry.adapters.repository import search_text
 from shared.migrations import upgrade
 from shared.service import Runtime, create_app, load_spec

@@ -38,11 +38,14 @@ from bench.apps import (
     free_port,
     gunicorn_command,
     interleave,
+    registry_runtime,
     round_ratios,
+    secret,
+    token,
     wrk,
 )
 from bench.common import BROKER_URL, Report, Result, Sizes, fresh_database, unique
-from bench.rest import registry_runtime, secret, slice_seconds, token, warm_up
+from bench.rest import slice_seconds, warm_up
 from services.registry.adapters.tables import clusters, outbox
 from shared.bus.topology import Topology
 from shared.config import BusSettings

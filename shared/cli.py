@@ -162,6 +162,24 @@ def dlq() -> None:
     """Dead-letter queues: look, and replay."""
 
 
+def _require_dead_queue(connection: Any, service: str) -> None:
+    from shared.bus.topology import dead_queue_name
+
+    channel = connection.channel()
+    try:
+        channel.queue_declare(dead_queue_name(service), passive=True)
+    except connection.channel_errors as exc:
+        raise click.ClickException(
+            f"no queue {dead_queue_name(service)} on the broker (has the {service} worker "
+            f"ever run?): {exc}"
+        ) from exc
+    finally:
+        try:
+            channel.close()
+        except Exception:  # noqa: BLE001 - closed by the broker already
+            pass
+
+
 @dlq.command("list")
 @click.argument("service", type=SERVICE)
 @click.option("--limit", type=click.IntRange(1, 10_000), default=100, show_default=True)
@@ -173,6 +191,7 @@ def dlq_list(service: str, limit: int) -> None:
     settings = _settings()
     _require_broker(settings, "booster dlq")
     with connect(settings.bus) as connection:
+        _require_dead_queue(connection, service)
         for letter in list_dead(connection, service, limit):
             click.echo(json.dumps(asdict(letter), ensure_ascii=False))
 
@@ -188,6 +207,7 @@ def dlq_replay(service: str, message_id: str | None) -> None:
     settings = _settings()
     _require_broker(settings, "booster dlq")
     with connect(settings.bus) as connection:
+        _require_dead_queue(connection, service)
         count = replay(connection, service, message_id)
     click.echo(f"replayed {count} message(s) to booster.{service}")
     if message_id and count == 0:

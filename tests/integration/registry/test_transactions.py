@@ -94,3 +94,21 @@ def test_each_successful_write_emits_exactly_one_event(registry: ServiceHarness,
     events = registry.events()
     assert len({event.id for event in events}) == len(events)
     assert all(event.correlationid for event in events)
+
+
+def test_the_requests_correlation_id_is_carried_into_its_events(
+    registry: ServiceHarness, rw: dict
+) -> None:
+    response = registry.client.post(
+        "/api/v1/clusters",
+        json={"name": "Cluster Marbre", "country": "TN", "kind": "cluster"},
+        headers={
+            **rw,
+            "X-Correlation-ID": "corr-42",
+            "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        },
+    )
+    assert response.headers["X-Correlation-ID"] == "corr-42"
+    [event] = registry.events()
+    assert event.correlationid == "corr-42"
+    assert event.traceparent.startswith("00-4bf92f3577b34da6a3ce929d0e0e4736-")

@@ -1,0 +1,122 @@
+"""``booster dlq list`` and ``booster dlq replay`` against the real broker."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+import structlog
+from click.testing import CliRunner
+from kombu import Connection, Producer
+
+from shared.bus.consumer import ATTEMPTS_HEADER, ERROR_HEADER, FAILED_AT_HEADER
+from shared.bus.topology import dead_queue_name, queue_name
+from shared.cli import main
+from shared.config import BusSettings
+from shared.events import CONTENT_TYPE, CloudEvent
+
+SERVICE = "notifications"
+
+
+@pytest.fixture
+def cli_env(broker_url: str, tmp_path) -> Iterator[dict[str, str]]:  # noqa: ANN001
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield {
+        "BOOSTER_BROKER_URL": broker_url,
+        "BOOSTER_VAR_DIR": str(tmp_path),
+        "BOOSTER_LOG_JSON": "false",
+    }
+    root.handlers[:], root.level = handlers, level
+    structlog.reset_defaults()
+
+
+@pytest.fixture
+def queues(broker_url: str) -> Iterator[Connection]:
+    """The service's queue and dead-letter queue, made for the test if absent, emptied."""
+    from shared.bus.topology import Topology
+
+    topology = Topology(SERVICE, (), BusSettings(broker_url=broker_url))
+    with Connection(broker_url) as connection:
+        channel = connection.channel()
+        existed = set()
+        for queue in (topology.queue, topology.dead_queue):
+            try:
+                channel.queue_declare(queue.name, passive=True)
+                existed.add(queue.name)
+            except connection.channel_errors:
+                channel = connection.channel()
+        if existed:
+            pytest.skip(f"{existed} exist on this broker: not touching a live service's queues")
+        for queue in (topology.queue, topology.dead_queue):
+            queue.bind(connection.default_channel).declare()
+        try:
+            yield connection
+        finally:
+            for name in (queue_name(SERVICE), dead_queue_name(SERVICE)):
+                connection.default_channel.queue_delete(name)
+
+
+def _dead_letter(connection: Connection, seq: int) -> CloudEvent:
+    event = CloudEvent(
+        type="registry.person.registered", source="/booster/registry", data={"seq": seq}
+    )
+    Producer(connection.default_channel).publish(
+        event.to_json(),
+        routing_key=dead_queue_name(SERVICE),
+        content_type=CONTENT_TYPE,
+        content_encoding="utf-8",
+        message_id=event.id,
+        type=event.type,
+        headers={
+            ATTEMPTS_HEADER: 5,
+            ERROR_HEADER: f"KeyError: {seq}",
+            FAILED_AT_HEADER: "2026-01-01T00:00:00+00:00",
+        },
+    )
+    return event
+
+
+def _depth(connection: Connection, name: str) -> int:
+    return connection.channel().queue_declare(name, passive=True).message_count
+
+
+def test_list_then_replay_one_then_all(queues: Connection, cli_env: dict[str, str]) -> None:
+    first, second = _dead_letter(queues, 1), _dead_letter(queues, 2)
+    runner = CliRunner()
+    listed = runner.invoke(main, ["dlq", "list", SERVICE], env=cli_env)
+    assert listed.exit_code == 0, listed.output
+    letters = [json.loads(line) for line in listed.output.splitlines() if line.startswith("{")]
+    assert [letter["message_id"] for letter in letters] == [first.id, second.id]
+    assert letters[0]["error"] == "KeyError: 1" and letters[0]["attempts"] == 5
+
+    one = runner.invoke(main, ["dlq", "replay", SERVICE, "--id", second.id], env=cli_env)
+    assert one.exit_code == 0 and "replayed 1 message" in one.output
+    missing = runner.invoke(main, ["dlq", "replay", SERVICE, "--id", "nope"], env=cli_env)
+    assert missing.exit_code == 1 and "replayed 0 message" in missing.output
+    rest = runner.invoke(main, ["dlq", "replay", SERVICE], env=cli_env)
+    assert rest.exit_code == 0 and "replayed 1 message" in rest.output
+
+    import time
+
+    deadline = time.monotonic() + 10
+    while _depth(queues, queue_name(SERVICE)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _depth(queues, queue_name(SERVICE)) == 2
+    assert _depth(queues, dead_queue_name(SERVICE)) == 0
+
+
+def test_a_missing_dead_letter_queue_is_a_clear_error(
+    broker_url: str, cli_env: dict[str, str]
+) -> None:
+    with Connection(broker_url) as connection:
+        try:
+            connection.channel().queue_declare(dead_queue_name("events"), passive=True)
+            pytest.skip("booster.events.dead exists on this broker")
+        except connection.channel_errors:
+            pass
+    result = CliRunner().invoke(main, ["dlq", "list", "events"], env=cli_env)
+    assert result.exit_code == 1
+    assert "no queue booster.events.dead" in result.output
