@@ -9,8 +9,10 @@ App factories for gunicorn (``'bench.apps:registry_app()'``), all configured fro
 - :func:`bare_app` -- a bare Flask app that serves fixed JSON bytes (the baseline of
   the framework's and the platform's cost per request).
 
-Helpers: :class:`Process` (a subprocess served on a free port, ready on ``/healthz``,
-terminated on exit), :func:`wrk` (run wrk, parse its figures) and :func:`rss_tree`
+Helpers: :func:`registry_runtime` (the registry in the bench process), :class:`Process`
+(a subprocess served on a free port, ready on ``/healthz``, terminated on exit),
+:func:`wrk` (run wrk, parse its figures), :func:`interleave` and :func:`combine` (load
+several servers in turn, in short slices, and sum the slices up) and :func:`rss_tree`
 (VmRSS/VmHWM of a process and its children, from ``/proc``).
 
 Only the standard library is imported at module level: gunicorn imports this module
@@ -98,6 +100,14 @@ def token(jwt_secret: str) -> str:
     from shared.auth import mint_token
 
     return mint_token(jwt_secret, "bench", "registry:read registry:write", ttl=3600)
+
+
+def quiet_logs() -> None:
+    """In this process, the services' logs as ``booster`` configures them, at WARNING:
+    unconfigured, structlog would print every request line to stdout."""
+    from shared.logging import configure_logging
+
+    configure_logging("WARNING", json=True)
 
 
 def registry_runtime(url: str, jwt_secret: str) -> Any:
@@ -205,6 +215,11 @@ class Process:
     def output(self) -> str:
         self._log.flush()
         return Path(self._log.name).read_text(errors="replace")
+
+    def terminate(self) -> None:
+        """Ask the process to stop (SIGTERM) without waiting; ``stop`` waits."""
+        if self.popen is not None and self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGTERM)
 
     def stop(self, timeout: float = 20.0) -> None:
         if self.popen is not None and self.popen.poll() is None:

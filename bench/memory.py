@@ -3,8 +3,8 @@
 VmRSS (now) and VmHWM (peak since start) from /proc for each process: the gunicorn
 master and workers of ``booster serve SERVICE`` (2 workers), and ``booster worker
 SERVICE``. The registry's API is also measured under a short wrk load (GET
-/api/v1/clusters, 1,000 clusters), and its worker while relaying a few thousand
-outbox rows (people registered through ``operations.register_person``) to a bench
+/api/v1/clusters, 1,000 clusters), and its worker while relaying 5,000 outbox rows
+(1,000 quick; people registered through ``operations.register_person``) to a bench
 exchange and queue. Baselines, measured the same way in the same run: a bare Flask app
 under the same gunicorn settings (for API processes), and a bare Python process that
 imports kombu, SQLAlchemy and psycopg (for workers). Goal: every process < 120 MB.
@@ -127,6 +127,11 @@ def _bench_exchange() -> Iterator[str]:
             connection.default_channel.exchange_delete(name)
 
 
+def _queued(name: str) -> int:
+    with Connection(BROKER_URL) as connection:
+        return connection.default_channel.queue_declare(name, passive=True).message_count
+
+
 def _mb(values: list[float]) -> float:
     return max(values) if values else float("nan")
 
@@ -146,6 +151,15 @@ def _row(
         notes=extra.pop("notes", ""),
         extra=extra,
     )
+
+
+def _relayed(sizes: Sizes) -> int:
+    """How many outbox rows the registry's worker relays while measured."""
+    return 1_000 if sizes.name == "quick" else 5_000
+
+
+def _load_seconds(sizes: Sizes) -> int:
+    return 2 if sizes.name == "quick" else sizes.rest_seconds
 
 
 # -- baselines ---------------------------------------------------------------------------
@@ -182,7 +196,8 @@ def bare_worker() -> float:
 def registry(report: Report, sizes: Sizes, bare: dict[str, float], bare_py: float) -> None:
     jwt_secret = secret()
     bearer = token(jwt_secret)
-    rows = 3_000 if sizes.name == "quick" else 5_000
+    rows = _relayed(sizes)
+    seconds = _load_seconds(sizes)
     with ExitStack() as stack:
         url = stack.enter_context(fresh_database("bench_memory"))
         tmp = stack.enter_context(tempfile.TemporaryDirectory())
@@ -204,7 +219,7 @@ def registry(report: Report, sizes: Sizes, bare: dict[str, float], bare_py: floa
             master, workers = _api(server.pid)
             idle = {w.pid: w.rss_mb for w in workers}
             with Sampler(server.pid) as sampler:
-                wrk(server.base_url + "/api/v1/clusters?limit=20", sizes.rest_seconds, token=bearer)
+                wrk(server.base_url + "/api/v1/clusters?limit=20", seconds, token=bearer)
             master, workers = _api(server.pid)
         procs = {"master": master.__dict__, "workers": [w.__dict__ for w in workers]}
         report.add(
@@ -231,7 +246,7 @@ def registry(report: Report, sizes: Sizes, bare: dict[str, float], bare_py: floa
                 bare["worker_hwm"],
                 "bare Flask, same gunicorn",
                 rss_under_load=sampler.peak,
-                notes=f"wrk GET /clusters?limit=20 for {sizes.rest_seconds}s",
+                notes=f"wrk GET /clusters?limit=20 for {seconds}s",
             )
         )
 
@@ -256,6 +271,8 @@ def registry(report: Report, sizes: Sizes, bare: dict[str, float], bare_py: floa
             at_work = rss(worker.pid)
         if idle_worker is None or at_work is None:
             raise RuntimeError("the worker process vanished")
+        if (queued := _queued(exchange)) != rows:
+            raise RuntimeError(f"{queued} events reached the bench queue, not {rows}")
         report.add(
             _row(
                 "registry worker, idle",
@@ -343,6 +360,9 @@ def others(report: Report, bare: dict[str, float], bare_py: float) -> None:
                     notes=how,
                 )
             )
+        for api, worker, _ in started.values():  # all at once; the stack then waits
+            api.terminate()
+            worker.terminate()
 
 
 def run(report: Report, sizes: Sizes) -> None:
@@ -350,7 +370,7 @@ def run(report: Report, sizes: Sizes) -> None:
         report.add(Result("memory", "skipped", float("nan"), "", notes="needs /proc"))
         return
     bearer = token(secret())
-    bare = bare_api(sizes.rest_seconds, bearer)
+    bare = bare_api(_load_seconds(sizes), bearer)
     bare_py = bare_worker()
     registry(report, sizes, bare, bare_py)
     others(report, bare, bare_py)

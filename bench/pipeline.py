@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import multiprocessing
 import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from kombu import Connection, Consumer, Exchange, Producer, Queue
 from sqlalchemy import Column, MetaData, String, Table, event, func, insert, select
@@ -167,14 +170,43 @@ def _pipeline(bus: BusSettings) -> tuple[Pipeline, Callable[[], None]]:
 
 
 # -- drain -------------------------------------------------------------------------
+def _copy_consumer(copy_url: str, bus: BusSettings, service: str, ready: Any, stop: Any) -> None:
+    """The consuming service, in a process of its own as it would be deployed."""
+    logging.disable(logging.WARNING)
+    database = Database(copy_url)
+    consumer = EventConsumer(
+        service,
+        {"registry.person.registered": _keep_copy},
+        UnitOfWork(database, Outbox(copy_outbox, service)),
+        Inbox(copy_inbox),
+        bus,
+    )
+    thread = threading.Thread(target=consumer.run, daemon=True)
+    thread.start()
+    if consumer.ready.wait(30):
+        ready.set()
+    stop.wait()
+    consumer.stop()
+    thread.join(10)
+    database.dispose()
+
+
 def drain_booster(count: int) -> float:
-    """Events per second from relay start to the last consumer commit."""
+    """Events per second from relay start to the last consumer commit; the relay (in the
+    registry's worker) and the consumer (another service's worker) are two processes."""
     bus = BusSettings(broker_url=BROKER_URL, exchange=f"booster.events.{unique('b')}")
     pipeline, close = _pipeline(bus)
+    spawn = multiprocessing.get_context("spawn")
+    ready, stop = spawn.Event(), spawn.Event()
     try:
         pipeline.write(count)
-        consumer, relay = pipeline.consumer(), pipeline.relay()
-        consumer_thread = _start(consumer)
+        consumer = spawn.Process(
+            target=_copy_consumer, args=(pipeline.copy_url, bus, pipeline.service, ready, stop)
+        )
+        consumer.start()
+        if not ready.wait(60):
+            raise RuntimeError("the consumer did not start")
+        relay = pipeline.relay()
         started = time.perf_counter()
         relay_thread = threading.Thread(target=relay.run, daemon=True)
         relay_thread.start()
@@ -182,11 +214,12 @@ def drain_booster(count: int) -> float:
             raise RuntimeError(f"drain incomplete: {pipeline.handled()} of {count}")
         elapsed = time.perf_counter() - started
         relay.stop()
-        consumer.stop()
         relay_thread.join(10)
-        consumer_thread.join(10)
         return count / elapsed
     finally:
+        stop.set()
+        if "consumer" in locals():
+            consumer.join(20)
         close()
 
 
@@ -199,42 +232,43 @@ def _sample_body() -> bytes:
     )
 
 
+def _kombu_consumer(name: str, count: int, ready: Any, done: Any) -> None:
+    """Consume ``count`` messages with manual acks (prefetch 100), then set ``done``."""
+    queue = Queue(name, durable=True, queue_arguments=QUORUM, no_declare=True)
+    received = 0
+    with Connection(BROKER_URL) as connection:
+
+        def on_message(message: Any) -> None:
+            nonlocal received
+            message.ack()
+            received += 1
+            if received >= count:
+                done.set()
+
+        with Consumer(connection, [queue], on_message=on_message, prefetch_count=100):
+            ready.set()
+            while not done.is_set():
+                try:
+                    connection.drain_events(timeout=1)
+                except TimeoutError:
+                    pass
+
+
 def drain_kombu(count: int, confirm: bool) -> float:
-    """Plain kombu: publish persistent messages (confirmed one by one, or not) and consume
-    them with manual acks (prefetch 100) at the same time; messages per second."""
+    """Plain kombu: publish persistent messages (confirmed one by one, or not) while
+    another process consumes them with manual acks; messages per second."""
     name = unique("bench.kombu.")
     exchange = Exchange(name, type="topic", durable=True)
     queue = Queue(name, exchange, routing_key="#", durable=True, queue_arguments=QUORUM)
     body = _sample_body()
-    received = 0
-    done = threading.Event()
-
-    def consume() -> None:
-        nonlocal received
-        with Connection(BROKER_URL) as connection:
-
-            def on_message(message: object) -> None:
-                nonlocal received
-                message.ack()  # type: ignore[attr-defined]
-                received += 1
-                if received >= count:
-                    done.set()
-
-            with Consumer(connection, [queue], on_message=on_message, prefetch_count=100):
-                ready.set()
-                while not done.is_set():
-                    try:
-                        connection.drain_events(timeout=1)
-                    except TimeoutError:
-                        pass
-
-    ready = threading.Event()
+    spawn = multiprocessing.get_context("spawn")
+    ready, done = spawn.Event(), spawn.Event()
     options = {"confirm_publish": True} if confirm else {}
     with Connection(BROKER_URL, transport_options=options) as connection:
         queue.bind(connection.default_channel).declare()
-        consumer = threading.Thread(target=consume, daemon=True)
+        consumer = spawn.Process(target=_kombu_consumer, args=(name, count, ready, done))
         consumer.start()
-        ready.wait(10)
+        ready.wait(60)
         producer = Producer(connection, exchange=exchange)
         started = time.perf_counter()
         for _ in range(count):
@@ -247,7 +281,7 @@ def drain_kombu(count: int, confirm: bool) -> float:
             )
         done.wait(600)
         elapsed = time.perf_counter() - started
-        consumer.join(10)
+        consumer.join(20)
         connection.default_channel.queue_delete(name)
         connection.default_channel.exchange_delete(name)
     return count / elapsed

@@ -29,6 +29,7 @@ from bench.apps import (
     get,
     gunicorn_command,
     interleave,
+    quiet_logs,
     registry_runtime,
     round_ratios,
     secret,
@@ -53,6 +54,7 @@ def breakdown(runtime: Runtime, bearer: str) -> dict[str, float]:
     """Milliseconds per call, in this process (request logs off): the whole request
     through the test client, ``/healthz`` (the framework and the middleware), the
     query (``operations.list_clusters``) and the response's marshmallow dump."""
+    quiet_logs()
     client = create_app(runtime).test_client()
     headers = {"Authorization": f"Bearer {bearer}"}
     items = operations.list_clusters(runtime.uow, ClusterQuery(), 21, None)

@@ -5,10 +5,13 @@ Each size gets a fresh PostgreSQL database migrated like production, loaded in b
 ``people_per_cluster`` people each -- then ANALYZEd. Secondary indexes are dropped
 before the load and recreated from their own definitions afterwards (what a bulk load
 does; the load time includes rebuilding them). Every query goes through the registry's
-real app (Flask test client, in-process: routing, auth, marshmallow, SQL) and is
-timed ``scale_requests`` times. The figure is the large set's median with the small
-set's median as its baseline; a query more than 1.5x slower does not scale, and its
-plan (EXPLAIN ANALYZE of the SQL the app sent) is looked at for the index it lacks.
+real app (Flask test client, in-process: routing, auth, marshmallow, SQL), both sizes
+loaded at once and asked in turn, ``scale_requests`` times each (after warm-up requests,
+so that psycopg's prepared statements are in their steady state). The figure is the large
+set's median with the small set's median as its baseline; a query more than 1.5x slower
+does not scale: its plan (EXPLAIN ANALYZE of the SQL the app sent, one-off and as a
+prepared statement) is looked at for the index it lacks, and a missing trigram index is
+tried in the throwaway database.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from psycopg import sql
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
-from bench.apps import registry_runtime, secret, token
+from bench.apps import quiet_logs, registry_runtime, secret, token
 from bench.common import Report, Result, Sizes, fresh_database, median, percentile
 from services.registry.adapters.repository import search_text
 from shared.migrations import upgrade
@@ -77,6 +80,9 @@ INACTIVE_SHARE = 0.05
 LABELLED_SHARE = 0.15
 PLAN_CACHE_CUSTOM_PLANS = 5
 """PostgreSQL plans a prepared statement with its values 5 times, then may go generic."""
+MAX_SECONDS_PER_QUERY = 20.0
+"""Stop timing a (slow) query after this long, once it has MIN_REQUESTS samples a side."""
+MIN_REQUESTS = 10
 WARM_UP_REQUESTS = 12
 """psycopg prepares a query on its 5th execution; PostgreSQL may then switch to a generic
 plan after 5 custom ones: time the steady state, not the first requests."""
@@ -108,6 +114,8 @@ class DataSet:
     cluster_id: str = ""
     load_seconds: float = 0.0
     counts: dict[str, int] = field(default_factory=dict)
+    matches: dict[str, int] = field(default_factory=dict)
+    """Rows each ``q`` query matches (not only the page it returns)."""
 
 
 def _uuid(rng: random.Random) -> str:
@@ -183,6 +191,13 @@ def load(url: str, clusters: int, people_per_cluster: int) -> DataSet:
         data.cluster_id = rows[len(rows) // 2][0]
         for table in BULK_TABLES:
             data.counts[table] = connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        for name, table, text in (
+            ("clusters ?q=", "clusters", data.place),
+            ("people ?q=", "people", data.email_part),
+        ):
+            data.matches[name] = connection.execute(
+                f"SELECT count(*) FROM {table} WHERE search_text LIKE %s", (f"%{text}%",)
+            ).fetchone()[0]
     return data
 
 
@@ -273,12 +288,14 @@ class Timing:
     p99_ms: float
     items: int
     path: str
+    requests: int = 0
 
 
 class Measurer:
     """The registry's app on one database, and a way to time and explain its requests."""
 
     def __init__(self, url: str) -> None:
+        quiet_logs()
         jwt_secret = secret()
         self.runtime: Runtime = registry_runtime(url, jwt_secret)
         self.client: FlaskClient = create_app(self.runtime).test_client()
@@ -306,17 +323,18 @@ class Measurer:
             path = f"{query.path(data)}&cursor={cursor}"
         return path
 
-    def time(self, query: Query, data: DataSet, requests: int) -> Timing:
+    def ready(self, query: Query, data: DataSet) -> tuple[str, int]:
+        """The path to time and how many items it returns, after the warm-up requests."""
         path = self.resolve(query, data)
         items = len(self.get(path)["items"])
         for _ in range(WARM_UP_REQUESTS):
             self.get(path)
-        samples = []
-        for _ in range(requests):
-            started = time.perf_counter()
-            self.get(path)
-            samples.append((time.perf_counter() - started) * 1000)
-        return Timing(median(samples), percentile(samples, 99), items, path)
+        return path, items
+
+    def sample(self, path: str) -> float:
+        started = time.perf_counter()
+        self.get(path)
+        return (time.perf_counter() - started) * 1000
 
     def explain(self, path: str) -> tuple[str, str, str]:
         """(the main SQL the app sent for ``path``, its EXPLAIN ANALYZE with the values
@@ -372,6 +390,10 @@ def _execution_ms(plan: str) -> float:
     return float(found.group(1)) if found else math.nan
 
 
+def filters_search_text(statement: str) -> bool:
+    return "search_text LIKE" in statement
+
+
 def diagnose(statement: str, custom: str, prepared: str) -> str:
     """What the plans show, and the index (or setting) that would serve the query."""
     table = "people" if "\nFROM people" in statement else "clusters"
@@ -379,7 +401,7 @@ def diagnose(statement: str, custom: str, prepared: str) -> str:
         f"as the app runs it (prepared): {_scan(prepared)}, {_execution_ms(prepared):.1f} ms"
         f"; one-off: {_scan(custom)}, {_execution_ms(custom):.1f} ms"
     ]
-    if "search_text" in statement and "search_text_trgm" not in custom + prepared:
+    if filters_search_text(statement) and "search_text_trgm" not in custom + prepared:
         covered = "name/email_key" if table == "people" else "name/acronym"
         notes.append(
             f"LIKE '%...%' on {table}.search_text has no index: migration 0003 puts its "
@@ -389,6 +411,12 @@ def diagnose(statement: str, custom: str, prepared: str) -> str:
         )
     elif "Seq Scan" in prepared:
         notes.append("a sequential scan: an index on the filtered columns would serve it")
+    else:
+        notes.append(
+            "no sequential scan and no missing index: the plan stops after a bounded number "
+            "of rows whatever the size; the difference is the same plan over a larger, "
+            "less cached table (extra.plan)"
+        )
     if _execution_ms(prepared) > 1.5 * _execution_ms(custom):
         notes.append(
             "the prepared statement's generic plan is slower than a custom one: psycopg "
@@ -399,33 +427,87 @@ def diagnose(statement: str, custom: str, prepared: str) -> str:
 
 
 # -- the report --------------------------------------------------------------------------
-def measure_size(
-    clusters: int, sizes: Sizes, explain_when: Callable[[str, Timing], bool] | None = None
-) -> tuple[DataSet, dict[str, Timing], dict[str, tuple[str, str, str]]]:
-    """Load one size, time every query; explain those ``explain_when`` picks."""
+@dataclass
+class Side:
+    """One size: its database, its data, the app over it, its timings."""
+
+    url: str
+    data: DataSet
+    measurer: Measurer
+    timings: dict[str, Timing] = field(default_factory=dict)
+    plans: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    """(sql, one-off plan, prepared plan) of the queries that were explained."""
+    with_index: dict[str, Timing] = field(default_factory=dict)
+    """The explained ``q`` queries again, with the trigram index on search_text."""
+
+
+def time_queries(sides: list[Side], queries: tuple[Query, ...], requests: int) -> None:
+    """Time each query on every side, one request per side in turn (ABBA...), so that
+    whatever else the machine does meanwhile weighs on every size alike."""
+    for query in queries:
+        ready = [side.measurer.ready(query, side.data) for side in sides]
+        samples: list[list[float]] = [[] for _ in sides]
+        deadline = time.perf_counter() + MAX_SECONDS_PER_QUERY
+        round_ = 0
+        while round_ < requests and (round_ < MIN_REQUESTS or time.perf_counter() < deadline):
+            order = range(len(sides)) if round_ % 2 == 0 else reversed(range(len(sides)))
+            for index in order:
+                samples[index].append(sides[index].measurer.sample(ready[index][0]))
+            round_ += 1
+        for side, (path, items), taken in zip(sides, ready, samples, strict=True):
+            side.timings[query.name] = Timing(
+                median(taken), percentile(taken, 99), items, path, len(taken)
+            )
+
+
+def explain_and_try_index(side: Side, names: list[str], requests: int) -> None:
+    """EXPLAIN the slow queries; those that filter on search_text are timed again with
+    the index the diagnosis suggests (created in this throwaway database only)."""
+    for name in names:
+        side.plans[name] = side.measurer.explain(side.timings[name].path)
+    unindexed = {
+        name: "people" if "\nFROM people" in sql else "clusters"
+        for name, (sql, _, _) in side.plans.items()
+        if filters_search_text(sql)
+    }
+    if not unindexed:
+        return
+    with psycopg.connect(_conninfo(side.url), autocommit=True) as connection:
+        for table in sorted(set(unindexed.values())):
+            connection.execute(
+                f"CREATE INDEX IF NOT EXISTS ix_{table}_search_text_trgm "
+                f"ON {table} USING gin (search_text gin_trgm_ops)"
+            )
+            connection.execute(f"ANALYZE {table}")
+    side.measurer.close()
+    side.measurer = Measurer(side.url)  # new connections: nothing prepared before the index
+    indexed = Side(side.url, side.data, side.measurer)
+    time_queries([indexed], tuple(q for q in QUERIES if q.name in unindexed), requests)
+    side.with_index = indexed.timings
+
+
+@contextmanager
+def loaded(clusters: int, sizes: Sizes) -> Iterator[Side]:
     with fresh_database(f"bench_scale{clusters}") as url:
         upgrade(load_spec("registry"), url)
         data = load(url, clusters, sizes.people_per_cluster)
-        measurer = Measurer(url)
+        side = Side(url, data, Measurer(url))
         try:
-            timings = {q.name: measurer.time(q, data, sizes.scale_requests) for q in QUERIES}
-            plans = {
-                name: measurer.explain(timing.path)
-                for name, timing in timings.items()
-                if explain_when is not None and explain_when(name, timing)
-            }
+            yield side
         finally:
-            measurer.close()
-    return data, timings, plans
+            side.measurer.close()
 
 
 def run(report: Report, sizes: Sizes) -> None:
-    small_data, small, _ = measure_size(sizes.scale_small, sizes)
-
-    def slow(name: str, timing: Timing) -> bool:
-        return timing.median_ms > 1.5 * small[name].median_ms
-
-    large_data, large, plans = measure_size(sizes.scale_large, sizes, explain_when=slow)
+    with (
+        loaded(sizes.scale_small, sizes) as small_side,
+        loaded(sizes.scale_large, sizes) as large_side,
+    ):
+        time_queries([small_side, large_side], QUERIES, sizes.scale_requests)
+        small, large = small_side.timings, large_side.timings
+        slow = [name for name in large if large[name].median_ms > 1.5 * small[name].median_ms]
+        explain_and_try_index(large_side, slow, sizes.scale_requests)
+    small_data, large_data, plans = small_side.data, large_side.data, large_side.plans
     for name, timing in large.items():
         base = small[name]
         met = timing.median_ms <= 1.5 * base.median_ms
@@ -435,11 +517,22 @@ def run(report: Report, sizes: Sizes) -> None:
             "items": timing.items,
             "p99_ms": timing.p99_ms,
             "small_p99_ms": base.p99_ms,
+            "requests": timing.requests,
         }
         if name in plans:
             statement, custom, prepared = plans[name]
             notes = diagnose(statement, custom, prepared)
             extra.update(sql=statement, plan=prepared, plan_one_off=custom)
+        if name in large_side.with_index:
+            fixed = large_side.with_index[name]
+            notes += (
+                f"; with that index (tried in the throwaway database): median "
+                f"{fixed.median_ms:.1f} ms = {fixed.median_ms / base.median_ms:.2f}x "
+                f"(the index bounds the work by the rows that match, and those grow with "
+                f"the data: {large_data.matches.get(name, 0):,} here, "
+                f"{small_data.matches.get(name, 0):,} in the small set)"
+            )
+            extra.update(with_index_median_ms=fixed.median_ms, with_index_p99_ms=fixed.p99_ms)
         report.add(
             Result(
                 "scale",

@@ -6,9 +6,10 @@ each a transaction holding the cluster, its sectors and -- on the measured side 
 relay (``shared.relay.OutboxRelay``, in this process, woken by LISTEN/NOTIFY like in
 ``booster worker``) publishes the rows with confirms to a bench exchange, into a bench
 queue bound to ``registry.#``. The baseline is the same app with ``Outbox.add`` a no-op
-(``bench.apps:registry_app_without_outbox()``) and no relay. Each on a fresh database;
-both run at once and are loaded in turn, in short slices (ABBA), so that what else the
-machine does meanwhile weighs on both alike.
+(``bench.apps:registry_app_without_outbox()``) and no relay; a third side writes the
+outbox rows with no relay running (where the cost lies). Each on a fresh database; all
+run at once and are loaded in turn, in short slices (ABBA...), so that what else the
+machine does meanwhile weighs on every side alike.
 
 The bench exchange and queue names are random, so the platform's queues see nothing;
 they are deleted afterwards. (A real ``booster worker`` would declare every service's
@@ -171,18 +172,17 @@ def run(report: Report, sizes: Sizes) -> None:
     try:
         with (
             serving("registry_app()", jwt_secret, bus, topology) as ours,
+            serving("registry_app()", jwt_secret, bus, None) as rows_only,
             serving("registry_app_without_outbox()", jwt_secret, bus, None) as base,
         ):
-            for side in (ours, base):
+            sides = (ours, rows_only, base)
+            for side in sides:
                 warm_up(side.url, bearer, SCRIPT)
-            ours.slices, base.slices = interleave(
-                [
-                    partial(wrk, side.url, seconds, token=bearer, script=SCRIPT)
-                    for side in (ours, base)
-                ],
+            ours.slices, rows_only.slices, base.slices = interleave(
+                [partial(wrk, side.url, seconds, token=bearer, script=SCRIPT) for side in sides],
                 rounds,
             )
-            for side in (ours, base):
+            for side in sides:
                 side.settle()
         ours.queued = _queued(topology)
     finally:
@@ -215,6 +215,19 @@ def run(report: Report, sizes: Sizes) -> None:
                 "without_outbox": base.summary(),
                 "round_ratios": round_ratios(ours.slices, base.slices),
             },
+        )
+    )
+    rows_alone = combine(rows_only.slices)
+    report.add(
+        Result(
+            "writes",
+            "POST /clusters, outbox, relay off",
+            rows_alone.ok_per_second,
+            "writes/s",
+            without.ok_per_second,
+            "same writes, no outbox row",
+            notes="where the cost lies: the row and its NOTIFY alone, nothing relayed",
+            extra={"outbox_rows_only": rows_only.summary()},
         )
     )
     report.add(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
+import tempfile
 import threading
 from dataclasses import asdict
 from typing import Any
@@ -85,19 +87,32 @@ def run(services: tuple[str, ...], port_offset: int) -> None:
 @click.option("--workers", type=int, default=None, help="gunicorn workers.")
 def serve(service: str, bind: str | None, workers: int | None) -> None:
     """The service's HTTP API under gunicorn."""
+    settings = _settings()
+    workers = workers or settings.web_concurrency
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # /metrics must add up every worker: prometheus-client's multiprocess mode, set
+        # before prometheus_client is first imported
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix=f"booster-{service}-")
+
     from gunicorn.app.base import BaseApplication
 
     from shared.service import bootstrap, create_app, load_spec
 
-    settings = _settings()
     spec = load_spec(service)
+
+    def child_exit(_server: Any, worker: Any) -> None:
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            from prometheus_client import multiprocess
+
+            multiprocess.mark_process_dead(worker.pid)
 
     class _Gunicorn(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
             self.cfg.set("bind", bind or f"{settings.host}:{spec.port}")
-            self.cfg.set("workers", workers or settings.web_concurrency)
+            self.cfg.set("workers", workers)
             self.cfg.set("accesslog", None)
             self.cfg.set("graceful_timeout", 20)
+            self.cfg.set("child_exit", child_exit)
 
         def load(self) -> Any:
             return create_app(bootstrap(spec, settings))

@@ -46,6 +46,7 @@ class BusSettings:
     delivery_limit: int = 20
     relay_batch_size: int = 500
     relay_poll_interval: float = 1.0
+    relay_linger: float = 0.005
     consumer_batch_size: int = 50
 
     def delay_for(self, attempt: int) -> float:
@@ -130,6 +131,7 @@ def _parse(env: Env) -> Settings:
         delivery_limit=_positive(env, "BOOSTER_DELIVERY_LIMIT", 20),
         relay_batch_size=_positive(env, "BOOSTER_RELAY_BATCH_SIZE", 500),
         relay_poll_interval=_positive_float(env, "BOOSTER_RELAY_POLL_INTERVAL", 1.0),
+        relay_linger=_non_negative_float(env, "BOOSTER_RELAY_LINGER", 0.005),
         consumer_batch_size=_positive(env, "BOOSTER_CONSUMER_BATCH_SIZE", 50),
     )
 
@@ -180,6 +182,13 @@ def _positive_float(env: Env, name: str, default: float) -> float:
     value = env.float(name, default)
     if not value > 0:
         raise ConfigError(f"{name} must be a positive number of seconds, got {value}")
+    return value
+
+
+def _non_negative_float(env: Env, name: str, default: float) -> float:
+    value = env.float(name, default)
+    if not value >= 0:
+        raise ConfigError(f"{name} must be zero or more seconds, got {value}")
     return value
 
 

@@ -30,7 +30,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
     SQLite: WAL, foreign keys, a busy timeout, and ``BEGIN IMMEDIATE`` so that a
     transaction that reads and then writes cannot fail with SQLITE_BUSY on upgrade.
-    PostgreSQL: pre-ping so a restarted server does not fail the first request.
+    PostgreSQL: no server-side prepared statements (their generic plans are poor for
+    ``LIKE`` searches), no pre-ping round trip per checkout: a connection found dead is
+    invalidated with the pool and the request answered 503 (``shared.http.problems``).
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -55,7 +57,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_recycle", 1800)
+    kwargs.setdefault("connect_args", {"prepare_threshold": None})
     if "poolclass" not in kwargs:
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)

@@ -97,6 +97,9 @@ class OutboxRelay:
             sent = self.relay_once(publisher)
             if sent < self.settings.relay_batch_size:
                 self._wait()
+                # let a burst of commits gather: one round trip publishes them all
+                if self.settings.relay_linger:
+                    self._stop.wait(self.settings.relay_linger)
 
     def relay_once(self, publisher: Publisher) -> int:
         """Publish one batch of unsent rows and mark them sent; return how many."""

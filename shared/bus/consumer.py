@@ -110,7 +110,6 @@ class EventConsumer:
         while not self._stop.is_set():
             connection = connect(self.settings)
             publishing = connect(self.settings)
-            errors = (*connection.connection_errors, *connection.channel_errors, OSError)
             try:
                 connection.ensure_connection(max_retries=1)
                 self._amqp = is_amqp(connection)
@@ -118,9 +117,9 @@ class EventConsumer:
                 self._publisher = Publisher(publishing)
                 self._consume(connection)
                 backoff = 0.2
-            except errors as exc:
+            except Exception as exc:  # noqa: BLE001 - broker or database gone: reconnect
                 self.ready.clear()
-                log.warning("consumer connection lost", service=self.service, error=str(exc))
+                log.warning("consumer interrupted", service=self.service, error=repr(exc))
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
             finally:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response, json
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from shared.errors import PlatformError
@@ -146,10 +146,18 @@ def handle_data_error(error: DataError) -> Response:
     return problem(422, "A value cannot be stored; check the request's fields.")
 
 
+def handle_database_unavailable(error: DBAPIError) -> Response:
+    """The database went away (restart, failover): the pool is reset; retry shortly."""
+    log.warning("database unavailable", error=str(error.orig).splitlines()[0] if error.orig else "")
+    return problem(503, "The database is unavailable; retry shortly.", headers={"Retry-After": "1"})
+
+
 def register_problem_handlers(app: Flask) -> None:
     """Install the handlers; call after flask-smorest's Api so ours win."""
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(IntegrityError, handle_integrity_error)
     app.register_error_handler(DataError, handle_data_error)
+    app.register_error_handler(OperationalError, handle_database_unavailable)
+    app.register_error_handler(InterfaceError, handle_database_unavailable)
     app.register_error_handler(PlatformError, handle_platform_error)
     app.register_error_handler(Exception, handle_unexpected)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -17,6 +19,20 @@ from pathlib import Path
 from shared.config import SERVICE_PORTS
 
 BOOSTER = str(Path(sys.executable).with_name("booster"))
+
+
+def _free_offset() -> int:
+    """A port offset at which all four service ports are free right now."""
+    for _ in range(100):
+        offset = random.randrange(20000, 40000, 10)
+        try:
+            for port in SERVICE_PORTS.values():
+                with socket.socket() as probe:
+                    probe.bind(("127.0.0.1", port + offset))
+        except OSError:
+            continue
+        return offset
+    raise AssertionError("no free ports")
 
 
 def _get(url: str) -> tuple[int, dict]:
@@ -65,7 +81,7 @@ def _process(args: list[str], env: dict[str, str], log: Path) -> Iterator[subpro
 
 
 def test_booster_run_starts_every_service_on_embedded_defaults(tmp_path: Path) -> None:
-    offset = 20000 + os.getpid() % 1000 * 10
+    offset = _free_offset()
     env = {"BOOSTER_VAR_DIR": str(tmp_path), "BOOSTER_LOG_JSON": "false"}
     with _process(["run", "--port-offset", str(offset)], env, tmp_path / "run.log") as process:
         for service, port in SERVICE_PORTS.items():
@@ -87,7 +103,7 @@ def test_booster_run_starts_every_service_on_embedded_defaults(tmp_path: Path) -
 def test_serve_and_worker_on_postgres_and_rabbitmq(
     tmp_path: Path, postgres_url: str, broker_url: str
 ) -> None:
-    port = 21000 + os.getpid() % 1000
+    port = _free_offset() + 8001
     env = {
         "BOOSTER_VAR_DIR": str(tmp_path),
         "BOOSTER_REGISTRY_DATABASE_URL": postgres_url,
@@ -104,7 +120,17 @@ def test_serve_and_worker_on_postgres_and_rabbitmq(
     bind = f"127.0.0.1:{port}"
     with _process(["serve", "registry", "--bind", bind], env, tmp_path / "api.log") as api:
         _wait_http(f"http://127.0.0.1:{port}/healthz", api)
-        assert _get(f"http://127.0.0.1:{port}/readyz")[0] == 200
+        for _ in range(10):
+            assert _get(f"http://127.0.0.1:{port}/readyz")[0] == 200
+        # two workers answer; /metrics adds both up (prometheus multiprocess mode)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+            metrics = response.read().decode()
+        served = [
+            float(line.rsplit(" ", 1)[1])
+            for line in metrics.splitlines()
+            if line.startswith("booster_http_requests_total{") and 'route="/readyz"' in line
+        ]
+        assert sum(served) == 10
         status, problem = _get(f"http://127.0.0.1:{port}/api/v1/nothing-here")
         assert status == 404 and problem["status"] == 404
     with _process(["worker", "registry"], env, tmp_path / "worker.log") as worker:

@@ -112,3 +112,33 @@ def test_the_requests_correlation_id_is_carried_into_its_events(
     [event] = registry.events()
     assert event.correlationid == "corr-42"
     assert event.traceparent.startswith("00-4bf92f3577b34da6a3ce929d0e0e4736-")
+
+
+def test_a_lost_database_connection_is_503_then_recovers(
+    postgres_url: str,
+    tmp_path,
+    postgres_admin_url: str,  # noqa: ANN001
+) -> None:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    from shared.testing import service_harness
+    from tests.conftest import TEST_SECRET
+    from tests.integration.registry.conftest import RW
+
+    with service_harness("registry", postgres_url, tmp_path, TEST_SECRET) as registry:
+        headers = registry.headers(RW)
+        assert registry.client.get("/api/v1/clusters", headers=headers).status_code == 200
+        database = make_url(postgres_url).database
+        admin = make_url(postgres_admin_url).set(drivername="postgresql")
+        with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as c:
+            c.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                (database,),
+            )
+        lost = registry.client.get("/api/v1/clusters", headers=headers)
+        assert lost.status_code == 503
+        assert lost.headers["Retry-After"] == "1"
+        assert lost.mimetype == "application/problem+json"
+        assert registry.client.get("/api/v1/clusters", headers=headers).status_code == 200

@@ -212,10 +212,11 @@ def _trigram_indexes() -> None:
     if not available:
         return
     op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-    op.execute("CREATE INDEX ix_clusters_name_trgm ON clusters USING gin (name gin_trgm_ops)")
-    op.execute("CREATE INDEX ix_clusters_acronym_trgm ON clusters USING gin (acronym gin_trgm_ops)")
-    op.execute("CREATE INDEX ix_people_name_trgm ON people USING gin (name gin_trgm_ops)")
-    op.execute("CREATE INDEX ix_people_email_key_trgm ON people USING gin (email_key gin_trgm_ops)")
+    for table in ("clusters", "people"):
+        op.execute(
+            f"CREATE INDEX ix_{table}_search_text_trgm ON {table} "
+            "USING gin (search_text gin_trgm_ops)"
+        )
 
 
 def downgrade() -> None:
