@@ -54,7 +54,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _on_begin(connection: Any) -> None:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     kwargs.setdefault("pool_recycle", 1800)
@@ -72,6 +73,7 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._reads = sessionmaker(self.engine.execution_options(isolation_level="AUTOCOMMIT"))
 
     @property
     def dialect(self) -> str:
@@ -81,6 +83,13 @@ class Database:
     def session(self) -> Iterator[Session]:
         """A session inside one transaction: committed on success, rolled back on error."""
         with self.sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session for reads only, without a transaction: no BEGIN/COMMIT round trips,
+        and on SQLite no write lock. Each statement sees the latest committed data."""
+        with self._reads() as session:
             yield session
 
     def ping(self) -> None:

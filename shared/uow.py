@@ -49,6 +49,17 @@ class UnitOfWork:
         )
 
     @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reads only (see ``Database.reading``); inside an open
+        transaction, that transaction's session, so a write path reads its own writes."""
+        outer = self._current.get()
+        if outer is not None:
+            yield outer.session
+            return
+        with self.database.reading() as session:
+            yield session
+
+    @contextmanager
     def begin(self) -> Iterator[Transaction]:
         """Commit the change and its events together, or neither."""
         outer = self._current.get()

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from services.registry.adapters.repository import ClusterQuery, PersonQuery, RegistryRepository
-from services.registry.domain.countries import Country, PolicyContext
+from services.registry.domain.countries import Country, PolicyContext, iso_country
 from services.registry.domain.model import (
     Cluster,
     ClusterKind,
@@ -31,8 +31,8 @@ from shared.uow import UnitOfWork
 
 # -- reads ---------------------------------------------------------------------------
 def get_country(uow: UnitOfWork, code: str) -> Country:
-    with uow.begin() as tx:
-        country = RegistryRepository(tx.session).country(code.upper())
+    with uow.read() as session:
+        country = RegistryRepository(session).country(code.upper())
     if country is None:
         raise NotFound(f"No country with code {code!r}.")
     return country
@@ -41,37 +41,37 @@ def get_country(uow: UnitOfWork, code: str) -> Country:
 def list_countries(
     uow: UnitOfWork, region: str | None, programme: bool | None, limit: int, after: Any
 ) -> list[Country]:
-    with uow.begin() as tx:
-        return RegistryRepository(tx.session).countries(region, programme, limit, after)
+    with uow.read() as session:
+        return RegistryRepository(session).countries(region, programme, limit, after)
 
 
 def get_cluster(uow: UnitOfWork, cluster_id: str) -> Cluster:
-    with uow.begin() as tx:
-        return _cluster(RegistryRepository(tx.session), cluster_id)
+    with uow.read() as session:
+        return _cluster(RegistryRepository(session), cluster_id)
 
 
 def list_clusters(uow: UnitOfWork, query: ClusterQuery, limit: int, after: Any) -> list[Cluster]:
-    with uow.begin() as tx:
-        return RegistryRepository(tx.session).list_clusters(query, limit, after)
+    with uow.read() as session:
+        return RegistryRepository(session).list_clusters(query, limit, after)
 
 
 def list_members(
     uow: UnitOfWork, cluster_id: str, current_only: bool, limit: int, after: Any
 ) -> list[Member]:
-    with uow.begin() as tx:
-        repo = RegistryRepository(tx.session)
+    with uow.read() as session:
+        repo = RegistryRepository(session)
         _cluster(repo, cluster_id)
         return repo.list_members(cluster_id, current_only, limit, after)
 
 
 def get_person(uow: UnitOfWork, person_id: str) -> Person:
-    with uow.begin() as tx:
-        return _person(RegistryRepository(tx.session), person_id)
+    with uow.read() as session:
+        return _person(RegistryRepository(session), person_id)
 
 
 def list_people(uow: UnitOfWork, query: PersonQuery, limit: int, after: Any) -> list[Person]:
-    with uow.begin() as tx:
-        return RegistryRepository(tx.session).list_people(query, limit, after)
+    with uow.read() as session:
+        return RegistryRepository(session).list_people(query, limit, after)
 
 
 # -- countries -----------------------------------------------------------------------
@@ -323,7 +323,8 @@ def _person(
 
 
 def _known_country(repo: RegistryRepository, code: str) -> Country:
-    country = repo.country(code.upper())
+    """Codes and regions are reference data (no query); policies live in the database."""
+    country = iso_country(code)
     if country is None:
         raise InvalidInput(
             f"Unknown country {code!r}.",

@@ -107,9 +107,7 @@ class RegistryRepository:
         row = self.session.execute(
             select(clusters).where(clusters.c.id == cluster_id, clusters.c.deleted_at.is_(None))
         ).first()
-        if row is None:
-            return None
-        return _cluster(row, self._labels([cluster_id]).get(cluster_id, ()))
+        return _cluster(row) if row else None
 
     def cluster_exists(self, cluster_id: str) -> bool:
         return bool(
@@ -120,7 +118,7 @@ class RegistryRepository:
 
     def add_cluster(self, cluster: Cluster) -> None:
         self.session.execute(insert(clusters).values(**_cluster_values(cluster)))
-        self._save_sectors(cluster)
+        self._save_sectors(cluster, new=True)
 
     def save_cluster(self, cluster: Cluster, previous_version: int) -> None:
         """Write a new version; a concurrent writer who got there first means 412."""
@@ -157,37 +155,17 @@ class RegistryRepository:
             )
         )
 
-    def _save_sectors(self, cluster: Cluster) -> None:
-        self.session.execute(
-            delete(cluster_sectors).where(cluster_sectors.c.cluster_id == cluster.id)
-        )
+    def _save_sectors(self, cluster: Cluster, new: bool = False) -> None:
+        if not new:
+            self.session.execute(
+                delete(cluster_sectors).where(cluster_sectors.c.cluster_id == cluster.id)
+            )
         keys = sorted({sector.casefold()[:80] for sector in cluster.sectors})
         if keys:
             self.session.execute(
                 insert(cluster_sectors),
                 [{"cluster_id": cluster.id, "sector_key": key} for key in keys],
             )
-
-    def _labels(self, cluster_ids: Sequence[str]) -> dict[str, tuple[Label, ...]]:
-        if not cluster_ids:
-            return {}
-        rows = self.session.execute(
-            select(cluster_labels)
-            .where(cluster_labels.c.cluster_id.in_(cluster_ids))
-            .order_by(cluster_labels.c.awarded_on, cluster_labels.c.id)
-        )
-        found: dict[str, list[Label]] = {}
-        for row in rows:
-            found.setdefault(row.cluster_id, []).append(
-                Label(
-                    id=row.id,
-                    scheme=row.scheme,
-                    level=LabelLevel(row.level),
-                    awarded_on=row.awarded_on,
-                    valid_until=row.valid_until,
-                )
-            )
-        return {key: tuple(value) for key, value in found.items()}
 
     def list_clusters(
         self, query: ClusterQuery, limit: int, after: Sequence[Any] | None
@@ -231,9 +209,7 @@ class RegistryRepository:
             )
         if (condition := _after((clusters.c.name, clusters.c.id), after)) is not None:
             statement = statement.where(condition)
-        rows = self.session.execute(statement).all()
-        labels = self._labels([row.id for row in rows])
-        return [_cluster(row, labels.get(row.id, ())) for row in rows]
+        return [_cluster(row) for row in self.session.execute(statement)]
 
     # -- members -------------------------------------------------------------------
     def member(self, cluster_id: str, member_id: str) -> Member | None:
@@ -348,7 +324,27 @@ def _country(row: Row[Any]) -> Country:
     )
 
 
-def _cluster(row: Row[Any], labels: tuple[Label, ...]) -> Cluster:
+def _label(data: dict[str, Any]) -> Label:
+    return Label(
+        id=data["id"],
+        scheme=data["scheme"],
+        level=LabelLevel(data["level"]),
+        awarded_on=date.fromisoformat(data["awarded_on"]),
+        valid_until=date.fromisoformat(data["valid_until"]) if data["valid_until"] else None,
+    )
+
+
+def _label_values(label: Label) -> dict[str, Any]:
+    return {
+        "id": label.id,
+        "scheme": label.scheme,
+        "level": label.level.value,
+        "awarded_on": label.awarded_on.isoformat(),
+        "valid_until": label.valid_until.isoformat() if label.valid_until else None,
+    }
+
+
+def _cluster(row: Row[Any]) -> Cluster:
     return Cluster(
         id=row.id,
         name=row.name,
@@ -363,7 +359,7 @@ def _cluster(row: Row[Any], labels: tuple[Label, ...]) -> Cluster:
         description=row.description,
         members_count=row.members_count,
         status=ClusterStatus(row.status),
-        labels=labels,
+        labels=tuple(_label(label) for label in json.loads(row.labels)),
         version=row.version,
         created_at=_aware(row.created_at),
         updated_at=_aware(row.updated_at),
@@ -380,6 +376,9 @@ def _cluster_values(cluster: Cluster) -> dict[str, Any]:
         "city": cluster.city,
         "kind": cluster.kind.value,
         "sectors": json.dumps(list(cluster.sectors), ensure_ascii=False),
+        "labels": json.dumps(
+            [_label_values(label) for label in cluster.labels], ensure_ascii=False
+        ),
         "founded": cluster.founded,
         "website": cluster.website,
         "description": cluster.description,

@@ -48,6 +48,8 @@ clusters = Table(
     Column("city", String(120)),
     Column("kind", String(32), nullable=False),
     Column("sectors", Text, nullable=False, default="[]"),
+    # a copy of the cluster's rows in cluster_labels, so that reads need one query
+    Column("labels", Text, nullable=False, default="[]"),
     Column("founded", Integer),
     Column("website", String(300)),
     Column("description", Text),

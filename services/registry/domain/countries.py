@@ -134,3 +134,13 @@ def all_countries() -> tuple[Country, ...]:
             )
         )
     return tuple(sorted(countries, key=lambda c: c.code))
+
+
+@cache
+def _by_code() -> dict[str, Country]:
+    return {country.code: country for country in all_countries()}
+
+
+def iso_country(code: str) -> Country | None:
+    """The ISO 3166-1 country with ``code`` (any case), from the reference data."""
+    return _by_code().get(code.upper())

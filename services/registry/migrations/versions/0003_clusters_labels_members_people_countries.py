@@ -43,6 +43,7 @@ def upgrade() -> None:
         sa.Column("city", sa.String(length=120), nullable=True),
         sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("sectors", sa.Text(), nullable=False),
+        sa.Column("labels", sa.Text(), nullable=False),
         sa.Column("founded", sa.Integer(), nullable=True),
         sa.Column("website", sa.String(length=300), nullable=True),
         sa.Column("description", sa.Text(), nullable=True),
