@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kombu import Connection, Consumer, Exchange, Producer, Queue
-from sqlalchemy import Column, MetaData, String, Table, event, func, insert, select
+from sqlalchemy import Column, MetaData, String, Table, event, func, select, text
 
 from bench.common import BROKER_URL, Report, Result, Sizes, fresh_database, percentile, unique
 from services.registry import operations
@@ -61,11 +61,15 @@ people_copy = Table(
 def _keep_copy(events: Sequence[CloudEvent], tx: Transaction) -> None:
     """A read copy of people, written in one statement per run of events."""
     tx.session.execute(
-        insert(people_copy),
-        [
-            {"id": e.data["id"], "email": e.data["email"], "language": e.data["language"]}
-            for e in events
-        ],
+        text(
+            "INSERT INTO people_copy (id, email, language) SELECT unnest(CAST(:ids AS varchar[])),"
+            " unnest(CAST(:emails AS varchar[])), unnest(CAST(:languages AS varchar[]))"
+        ),
+        {
+            "ids": [e.data["id"] for e in events],
+            "emails": [e.data["email"] for e in events],
+            "languages": [e.data["language"] for e in events],
+        },
     )
     tx.session.info.setdefault("bench_handled", []).extend(e.id for e in events)
 
@@ -331,43 +335,120 @@ def drain_faststream(count: int, batch: int = 100) -> float | None:
 
 
 # -- latency -----------------------------------------------------------------------
-def latency_booster(seconds: float, rate: int) -> list[float]:
-    """Milliseconds from the registry's commit to the consumer's commit, per event."""
+def _timed_writer(
+    registry_url: str,
+    bus: BusSettings,
+    first: int,
+    count: int,
+    rate: float,
+    start_at: float,
+    out: Any,
+) -> None:
+    """An API-like process: registers people at ``rate``; (event id, commit time)."""
+    logging.disable(logging.WARNING)
+    spec = load_spec("registry")
+    settings = Settings(
+        environment="test", jwt_secret="x" * 40, bus=bus, database_urls={"registry": registry_url}
+    )
+    uow = bootstrap(spec, settings).uow
+    committed = []
+    time.sleep(max(0.0, start_at - time.time()))
+    for n in range(count):
+        with uow.begin() as tx:
+            operations.register_person(
+                uow,
+                {"name": f"P {first + n}", "email": f"p{first + n}@example.org", "language": "fr"},
+            )
+        committed.append((tx.events[0].id, time.time()))
+        pause = start_at + (n + 1) / rate - time.time()
+        if pause > 0:
+            time.sleep(pause)
+    out.put(committed)
+
+
+def _stamping_consumer(
+    copy_url: str, bus: BusSettings, service: str, ready: Any, stop: Any, out: Any
+) -> None:
+    """The consuming service's process; reports when each event's handling committed."""
+    logging.disable(logging.WARNING)
+    database = Database(copy_url)
+    handled: list[tuple[str, float]] = []
+
+    @event.listens_for(database.sessions, "after_commit")
+    def _stamp(session: Any) -> None:
+        now = time.time()
+        handled.extend((event_id, now) for event_id in session.info.pop("bench_handled", []))
+
+    consumer = EventConsumer(
+        service,
+        {"registry.person.registered": _keep_copy},
+        UnitOfWork(database, Outbox(copy_outbox, service)),
+        Inbox(copy_inbox),
+        bus,
+    )
+    thread = threading.Thread(target=consumer.run, daemon=True)
+    thread.start()
+    if consumer.ready.wait(30):
+        ready.set()
+    stop.wait()
+    consumer.stop()
+    thread.join(10)
+    out.put(handled)
+
+
+def latency_booster(seconds: float, rate: int, writers: int = 2) -> list[float]:
+    """Milliseconds from the registry's commit to the consumer's commit, per event.
+
+    As deployed: API writers (``writers`` processes sharing the rate), the registry's
+    relay (this process, woken by PostgreSQL NOTIFY) and the consumer are separate
+    processes; times are wall-clock on one machine."""
     bus = BusSettings(broker_url=BROKER_URL, exchange=f"booster.events.{unique('b')}")
     pipeline, close = _pipeline(bus)
-    handled_at: dict[str, float] = {}
-
-    @event.listens_for(pipeline.copy_db.sessions, "after_commit")
-    def _stamp(session: object) -> None:
-        now = time.perf_counter()
-        for event_id in session.info.pop("bench_handled", []):  # type: ignore[attr-defined]
-            handled_at[event_id] = now
-
+    spawn = multiprocessing.get_context("spawn")
+    ready, stop, results, handled_out = spawn.Event(), spawn.Event(), spawn.Queue(), spawn.Queue()
+    consumer = spawn.Process(
+        target=_stamping_consumer,
+        args=(pipeline.copy_url, bus, pipeline.service, ready, stop, handled_out),
+    )
+    relay = pipeline.relay()
     try:
-        consumer, relay = pipeline.consumer(), pipeline.relay()
-        threads = [_start(consumer), _start(relay)]
+        consumer.start()
+        if not ready.wait(60):
+            raise RuntimeError("the consumer did not start")
+        relay_thread = _start(relay)
         pipeline.write(20)  # warm up connections and caches
         _wait(lambda: pipeline.handled() >= 20, timeout=30)
-        committed: list[tuple[str, float]] = []
-        interval = 1.0 / rate
-        next_at = time.perf_counter()
-        for n in range(int(seconds * rate)):
-            committed += pipeline.write(1, start=100 + n)
-            next_at += interval
-            pause = next_at - time.perf_counter()
-            if pause > 0:
-                time.sleep(pause)
-        _wait(lambda: all(event_id in handled_at for event_id, _ in committed), timeout=60)
+        per_writer = int(seconds * rate / writers)
+        start_at = time.time() + 3.0  # every writer has imported and connected by then
+        processes = [
+            spawn.Process(
+                target=_timed_writer,
+                args=(
+                    pipeline.registry_url, bus, 1000 + w * per_writer, per_writer,
+                    rate / writers, start_at + w / rate, results,
+                ),
+            )
+            for w in range(writers)
+        ]  # fmt: skip
+        for process in processes:
+            process.start()
+        committed = [item for _ in processes for item in results.get(timeout=seconds + 120)]
+        for process in processes:
+            process.join(30)
+        _wait(lambda: pipeline.handled() >= 20 + len(committed), timeout=60)
+        stop.set()
+        handled = dict(handled_out.get(timeout=60))
+        consumer.join(30)
         relay.stop()
-        consumer.stop()
-        for thread in threads:
-            thread.join(10)
+        relay_thread.join(10)
         return [
-            (handled_at[event_id] - at) * 1000
-            for event_id, at in committed
-            if event_id in handled_at
+            (handled[event_id] - at) * 1000 for event_id, at in committed if event_id in handled
         ]
     finally:
+        stop.set()
+        relay.stop()
+        if consumer.is_alive():
+            consumer.join(10)
         close()
 
 

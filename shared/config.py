@@ -40,14 +40,14 @@ class BusSettings:
 
     broker_url: str = "memory://"
     exchange: str = "booster.events"
-    prefetch: int = 100
+    prefetch: int = 300
     max_attempts: int = 5
     retry_delays: tuple[float, ...] = (1.0, 5.0, 30.0, 120.0)
     delivery_limit: int = 20
     relay_batch_size: int = 500
     relay_poll_interval: float = 1.0
-    relay_linger: float = 0.005
-    consumer_batch_size: int = 50
+    relay_linger: float = 0.002
+    consumer_batch_size: int = 100
 
     def delay_for(self, attempt: int) -> float:
         """Back-off before attempt ``attempt + 1`` (``attempt`` counts from 1)."""
@@ -125,14 +125,14 @@ def _parse(env: Env) -> Settings:
     bus = BusSettings(
         broker_url=broker_url,
         exchange=env.str("BOOSTER_EXCHANGE", "booster.events"),
-        prefetch=_positive(env, "BOOSTER_PREFETCH", 100),
+        prefetch=_positive(env, "BOOSTER_PREFETCH", 300),
         max_attempts=_positive(env, "BOOSTER_MAX_ATTEMPTS", 5),
         retry_delays=delays,
         delivery_limit=_positive(env, "BOOSTER_DELIVERY_LIMIT", 20),
         relay_batch_size=_positive(env, "BOOSTER_RELAY_BATCH_SIZE", 500),
         relay_poll_interval=_positive_float(env, "BOOSTER_RELAY_POLL_INTERVAL", 1.0),
-        relay_linger=_non_negative_float(env, "BOOSTER_RELAY_LINGER", 0.005),
-        consumer_batch_size=_positive(env, "BOOSTER_CONSUMER_BATCH_SIZE", 50),
+        relay_linger=_non_negative_float(env, "BOOSTER_RELAY_LINGER", 0.002),
+        consumer_batch_size=_positive(env, "BOOSTER_CONSUMER_BATCH_SIZE", 100),
     )
 
     jwt_secret = env.str("BOOSTER_JWT_SECRET", "")

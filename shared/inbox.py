@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime, MetaData, String, Table
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Column, DateTime, MetaData, String, Table, text
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from shared.events.envelope import CloudEvent
@@ -42,13 +42,21 @@ class Inbox:
         """Record a batch in one statement; the ids that were new (not redeliveries)."""
         if not events:
             return set()
-        dialect = session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         now = datetime.now(UTC)
-        rows = {e.id: {"event_id": e.id, "type": e.type, "handled_at": now} for e in events}
+        unique = {e.id: e.type for e in events}
+        if session.get_bind().dialect.name == "postgresql":
+            # one statement, compiled once, whatever the batch size: arrays, unnested
+            statement = text(
+                f"INSERT INTO {self.table.name} (event_id, type, handled_at) "
+                "SELECT unnest(CAST(:ids AS varchar[])), unnest(CAST(:types AS varchar[])), :now "
+                "ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
+            )
+            parameters = {"ids": list(unique), "types": list(unique.values()), "now": now}
+            return set(session.scalars(statement, parameters))
         statement = (
-            insert(self.table)
+            sqlite.insert(self.table)
             .on_conflict_do_nothing(index_elements=["event_id"])
             .returning(self.table.c.event_id)
-        )  # executemany: SQLAlchemy batches it into few statements, compiled once
-        return set(session.scalars(statement, list(rows.values())))
+        )
+        rows = [{"event_id": i, "type": t, "handled_at": now} for i, t in unique.items()]
+        return set(session.scalars(statement, rows))

@@ -102,21 +102,33 @@ class OutboxRelay:
                     self._stop.wait(self.settings.relay_linger)
 
     def relay_once(self, publisher: Publisher) -> int:
-        """Publish one batch of unsent rows and mark them sent; return how many."""
+        """Publish one batch of unsent rows and mark them sent; return how many.
+
+        One statement marks the batch sent and returns it; the transaction commits only
+        after the broker confirmed every message, so a failed publish rolls the marks
+        back and the rows go out again (at-least-once).
+        """
         table = self.table
-        query = (
-            select(table.c.position, table.c.event_id, table.c.type, table.c.body)
+        batch = (
+            select(table.c.position)
             .where(table.c.sent_at.is_(None))
             .order_by(table.c.position)
             .limit(self.settings.relay_batch_size)
+            .scalar_subquery()
+        )
+        claim = (
+            update(table)
+            .where(table.c.position.in_(batch))
+            .values(sent_at=datetime.now(UTC))
+            .returning(table.c.position, table.c.event_id, table.c.type, table.c.body)
         )
         with self.database.session() as session:
             if self.database.dialect == "postgresql":
                 # Losing a "sent" mark in a crash only republishes (at-least-once), so
-                # this transaction need not wait for its WAL flush. No row locks either:
-                # the advisory lock already makes this relay the only one.
+                # this transaction need not wait for its WAL flush. No row locks beyond
+                # the update's: the advisory lock already makes this relay the only one.
                 session.execute(text("SET LOCAL synchronous_commit = off"))
-            rows = session.execute(query).all()
+            rows = sorted(session.execute(claim).all(), key=lambda row: row.position)
             if not rows:
                 return 0
             publisher.publish(
@@ -127,11 +139,6 @@ class OutboxRelay:
                     for row in rows
                 ],
                 exchange=self.settings.exchange,
-            )
-            session.execute(
-                update(table)
-                .where(table.c.position.in_([row.position for row in rows]))
-                .values(sent_at=datetime.now(UTC))
             )
         EVENTS_PUBLISHED.labels(self.service).inc(len(rows))
         return len(rows)
