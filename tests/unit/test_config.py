@@ -47,7 +47,7 @@ def test_defaults(tmp_path: Path) -> None:
     assert settings.var_dir == tmp_path
     assert settings.bus.broker_url == "memory://"
     assert settings.bus.exchange == "booster.events"
-    assert settings.bus.prefetch == 100
+    assert settings.bus.prefetch == 300
     assert settings.bus.max_attempts == 5
     assert settings.bus.delivery_limit == 20
     assert settings.jwt_algorithm == "HS256"
