@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench bench-quick clean
+.PHONY: run test lint format bench bench-deps bench-quick clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -25,12 +25,15 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: $(STAMP)  ## benchmarks against baselines measured in the same run (needs RabbitMQ, PostgreSQL, wrk)
+bench-deps: $(STAMP)
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[bench]'
+	@command -v wrk >/dev/null || apt-get install -y -q wrk >/dev/null || \
+		(echo "bench: needs wrk (apt-get install wrk)"; exit 1)
+
+bench: bench-deps  ## benchmarks against baselines measured in the same run (needs RabbitMQ, PostgreSQL, wrk)
 	$(BIN)/python -m bench
 
-bench-quick: $(STAMP)  ## the one-minute version (CI runs it so the harness cannot rot)
-	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[bench]'
+bench-quick: bench-deps  ## the one-minute version (CI runs it so the harness cannot rot)
 	$(BIN)/python -m bench --quick
 
 clean:

@@ -8,14 +8,12 @@ import platform
 import statistics
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import psycopg
-from sqlalchemy.engine import make_url
+from shared.testing import fresh_postgres_database
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results.json"
@@ -120,19 +118,9 @@ def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-@contextmanager
-def fresh_database(prefix: str = "bench") -> Iterator[str]:
+def fresh_database(prefix: str = "bench") -> AbstractContextManager[str]:
     """A new PostgreSQL database for one benchmark, dropped afterwards."""
-    admin = make_url(ADMIN_DB_URL)
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    conninfo = admin.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(conninfo, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield admin.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(conninfo, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return fresh_postgres_database(ADMIN_DB_URL, prefix)
 
 
 def unique(prefix: str) -> str:

@@ -88,7 +88,7 @@ WARM_UP_REQUESTS = 12
 plan after 5 custom ones: time the steady state, not the first requests."""
 BULK_TABLES = ("clusters", "cluster_sectors", "cluster_labels", "people")
 CLUSTER_COLUMNS = (
-    "id name acronym country region city kind sectors founded website description "
+    "id name acronym country region city kind sectors labels founded website description "
     "members_count search_text status version created_at updated_at"
 ).split()
 PEOPLE_COLUMNS = (
@@ -147,6 +147,20 @@ def load(url: str, clusters: int, people_per_cluster: int) -> DataSet:
                 acronym = f"{chosen[0][0]}{KINDS[kind][0]}{n:06d}"
                 country = rng.choice(COUNTRIES)
                 status = "inactive" if rng.random() < INACTIVE_SHARE else "active"
+                label: dict[str, Any] | None = None
+                if rng.random() < LABELLED_SHARE:
+                    awarded = today - timedelta(days=rng.randint(30, 2000))
+                    valid = awarded + timedelta(days=rng.choice((730, 1460, 3650)))
+                    label = {
+                        "id": _uuid(rng),
+                        "scheme": "ESCA Cluster Excellence",
+                        "level": rng.choice(("bronze", "silver", "gold")),
+                        "awarded_on": awarded.isoformat(),
+                        "valid_until": valid.isoformat(),
+                    }
+                    labels.append(
+                        (label["id"], cluster_id, label["scheme"], label["level"], awarded, valid)
+                    )
                 rows.append(
                     (
                         cluster_id,
@@ -157,6 +171,7 @@ def load(url: str, clusters: int, people_per_cluster: int) -> DataSet:
                         None,
                         kind,
                         json.dumps(chosen),
+                        json.dumps([label] if label else []),  # the row's copy of its labels
                         rng.randint(1990, 2022),
                         f"https://{acronym.lower()}.example.org",
                         None,
@@ -169,13 +184,6 @@ def load(url: str, clusters: int, people_per_cluster: int) -> DataSet:
                     )
                 )
                 sectors += [(cluster_id, sector.casefold()) for sector in chosen]
-                if rng.random() < LABELLED_SHARE:
-                    awarded = today - timedelta(days=rng.randint(30, 2000))
-                    valid = awarded + timedelta(days=rng.choice((730, 1460, 3650)))
-                    level = rng.choice(("bronze", "silver", "gold"))
-                    labels.append(
-                        (_uuid(rng), cluster_id, "ESCA Cluster Excellence", level, awarded, valid)
-                    )
             with connection.cursor() as cursor:
                 _copy(cursor, "clusters", CLUSTER_COLUMNS, rows)
                 _copy(cursor, "cluster_sectors", ("cluster_id", "sector_key"), sectors)

@@ -105,12 +105,12 @@ def find_postgres() -> str:
 
 
 @contextmanager
-def fresh_postgres_database(admin_url: str) -> Iterator[str]:
-    """Create an empty database for one test and drop it afterwards."""
+def fresh_postgres_database(admin_url: str, prefix: str = "booster_test") -> Iterator[str]:
+    """Create an empty database for one test (or benchmark) and drop it afterwards."""
     import psycopg
 
     url = make_url(admin_url)
-    name = f"booster_test_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(conninfo, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 from kombu import Connection
 
 from shared import testing
@@ -75,6 +78,30 @@ def bus_settings(broker_url: str, unique: str) -> Iterator[BusSettings]:
             channel.exchange_delete(settings.exchange)
         finally:
             channel.close()
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """Undo the logging setup that a CLI call (``configure_logging``) installs."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    config = structlog.get_config()
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    structlog.reset_defaults()
+    structlog.configure(**config)
+
+
+@pytest.fixture
+def cli_env(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, restore_logging: None
+) -> dict[str, str]:
+    """A clean BOOSTER_* environment for invoking ``booster`` with click's CliRunner."""
+    for name in list(os.environ):
+        if name.startswith("BOOSTER_"):
+            monkeypatch.delenv(name)
+    return {"BOOSTER_JWT_SECRET": TEST_SECRET, "BOOSTER_VAR_DIR": str(tmp_path / "cli-var")}
 
 
 @pytest.fixture

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Iterator
 
 import pytest
-import structlog
 from click.testing import CliRunner
 from kombu import Connection, Producer
 
@@ -21,16 +19,8 @@ SERVICE = "notifications"
 
 
 @pytest.fixture
-def cli_env(broker_url: str, tmp_path) -> Iterator[dict[str, str]]:  # noqa: ANN001
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield {
-        "BOOSTER_BROKER_URL": broker_url,
-        "BOOSTER_VAR_DIR": str(tmp_path),
-        "BOOSTER_LOG_JSON": "false",
-    }
-    root.handlers[:], root.level = handlers, level
-    structlog.reset_defaults()
+def cli_env(cli_env: dict[str, str], broker_url: str) -> dict[str, str]:
+    return {**cli_env, "BOOSTER_BROKER_URL": broker_url, "BOOSTER_LOG_JSON": "false"}
 
 
 @pytest.fixture

@@ -10,16 +10,12 @@ import base64
 import hashlib
 import hmac
 import json
-import logging
-import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import jwt
 import pytest
-import structlog
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
@@ -421,19 +417,9 @@ def test_self_token_cannot_use_routes_without_self(client: FlaskClient) -> None:
 
 
 @pytest.fixture
-def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    """A clean BOOSTER_* environment; the logging setup the CLI installs is undone after."""
-    for name in list(os.environ):
-        if name.startswith("BOOSTER_"):
-            monkeypatch.delenv(name)
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    structlog_config = structlog.get_config()
-    yield {"BOOSTER_JWT_SECRET": SECRET, "BOOSTER_VAR_DIR": str(tmp_path / "var")}
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    structlog.reset_defaults()
-    structlog.configure(**structlog_config)
+def cli_env(cli_env: dict[str, str]) -> dict[str, str]:
+    """The shared CLI environment, with this module's secret."""
+    return {**cli_env, "BOOSTER_JWT_SECRET": SECRET}
 
 
 def test_cli_token(cli_env: dict[str, str]) -> None:

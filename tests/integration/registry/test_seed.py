@@ -6,8 +6,6 @@ the command runs through click's runner, as an operator would run it.
 
 from __future__ import annotations
 
-import logging
-import os
 import socket
 import threading
 from collections import Counter
@@ -16,7 +14,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import structlog
 from click.testing import CliRunner, Result
 from werkzeug.serving import make_server
 
@@ -26,22 +23,6 @@ from shared.cli import main
 from shared.testing import ServiceHarness, service_harness
 from tests.conftest import TEST_SECRET
 from tests.integration.registry.conftest import READ, RW
-
-
-@pytest.fixture
-def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    """A clean BOOSTER_* environment; the logging setup the CLI installs is undone after."""
-    for name in list(os.environ):
-        if name.startswith("BOOSTER_"):
-            monkeypatch.delenv(name)
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    structlog_config = structlog.get_config()
-    yield {"BOOSTER_JWT_SECRET": TEST_SECRET, "BOOSTER_VAR_DIR": str(tmp_path / "cli-var")}
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    structlog.reset_defaults()
-    structlog.configure(**structlog_config)
 
 
 @contextmanager
