@@ -7,6 +7,7 @@ events (through the outbox, in the same transaction).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -16,6 +17,7 @@ from services.registry.domain.countries import Country, PolicyContext, iso_count
 from services.registry.domain.model import (
     Cluster,
     ClusterKind,
+    ClusterStatus,
     Label,
     LabelLevel,
     Language,
@@ -134,29 +136,32 @@ def update_cluster(
 def deactivate_cluster(
     uow: UnitOfWork, cluster_id: str, reason: str | None, expected_version: int | None
 ) -> Cluster:
-    with uow.begin() as tx:
-        repo = RegistryRepository(tx.session)
-        cluster = _cluster(repo, cluster_id, expected_version)
-        updated = cluster.deactivate()
-        repo.save_cluster(updated, cluster.version)
-        tx.emit(
-            "registry.cluster.deactivated",
-            subject=cluster.id,
-            data=_status_data(updated, reason),
-        )
-        return updated
+    return _change_status(uow, cluster_id, reason, expected_version, Cluster.deactivate)
 
 
 def reactivate_cluster(
     uow: UnitOfWork, cluster_id: str, reason: str | None, expected_version: int | None
 ) -> Cluster:
+    return _change_status(uow, cluster_id, reason, expected_version, Cluster.reactivate)
+
+
+def _change_status(
+    uow: UnitOfWork,
+    cluster_id: str,
+    reason: str | None,
+    expected_version: int | None,
+    transition: Callable[[Cluster], Cluster],
+) -> Cluster:
+    """Deactivate or reactivate: ``registry.cluster.deactivated`` / ``.reactivated``."""
     with uow.begin() as tx:
         repo = RegistryRepository(tx.session)
         cluster = _cluster(repo, cluster_id, expected_version)
-        updated = cluster.reactivate()
+        updated = transition(cluster)
         repo.save_cluster(updated, cluster.version)
         tx.emit(
-            "registry.cluster.reactivated",
+            "registry.cluster.deactivated"
+            if updated.status is ClusterStatus.INACTIVE
+            else "registry.cluster.reactivated",
             subject=cluster.id,
             data=_status_data(updated, reason),
         )
