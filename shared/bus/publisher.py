@@ -83,10 +83,11 @@ class Publisher:
             return
         channel = self._open()
         if not self._amqp:
-            producer = Producer(channel, exchange=exchange, auto_declare=False)
+            producer = Producer(channel, auto_declare=False)
             for message in messages:
                 producer.publish(
                     message.body,
+                    exchange=exchange,
                     routing_key=message.routing_key,
                     content_type=CONTENT_TYPE,
                     content_encoding="utf-8",
