@@ -7,6 +7,7 @@ import os
 import random
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -93,11 +94,39 @@ def test_booster_run_starts_every_service_on_embedded_defaults(tmp_path: Path) -
             )
             status, spec = _get(f"{base}/openapi.json")
             assert status == 200 and spec["info"]["title"] == f"Booster Track {service} API"
+        _write_and_see_it_relayed(tmp_path, SERVICE_PORTS["registry"] + offset, env)
         process.send_signal(signal.SIGTERM)
         assert process.wait(20) == 0
     for service in SERVICE_PORTS:
         assert (tmp_path / f"{service}.db").exists()
     assert (tmp_path / "jwt_secret").exists()
+
+
+def _write_and_see_it_relayed(var: Path, port: int, env: dict[str, str]) -> None:
+    """A write through the API reaches the embedded bus: its outbox row gets sent."""
+    token = subprocess.run(
+        [BOOSTER, "token", "--sub", "e2e", "--scope", "registry:write"],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/v1/clusters",
+        data=json.dumps({"name": "Cluster Marbre", "country": "TN", "kind": "cluster"}).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert response.status == 201
+    deadline = time.monotonic() + 10
+    with sqlite3.connect(var / "registry.db") as db:
+        while time.monotonic() < deadline:
+            total, sent = db.execute("SELECT count(*), count(sent_at) FROM outbox").fetchone()
+            if total == sent == 1:
+                return
+            time.sleep(0.1)
+    raise AssertionError(f"outbox rows: {total}, sent: {sent}")
 
 
 def test_serve_and_worker_on_postgres_and_rabbitmq(
