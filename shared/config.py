@@ -130,8 +130,8 @@ def _parse(env: Env) -> Settings:
         retry_delays=delays,
         delivery_limit=_positive(env, "BOOSTER_DELIVERY_LIMIT", 20),
         relay_batch_size=_positive(env, "BOOSTER_RELAY_BATCH_SIZE", 500),
-        relay_poll_interval=_positive_float(env, "BOOSTER_RELAY_POLL_INTERVAL", 1.0),
-        relay_linger=_non_negative_float(env, "BOOSTER_RELAY_LINGER", 0.002),
+        relay_poll_interval=_seconds(env, "BOOSTER_RELAY_POLL_INTERVAL", 1.0),
+        relay_linger=_seconds(env, "BOOSTER_RELAY_LINGER", 0.002, zero=True),
         consumer_batch_size=_positive(env, "BOOSTER_CONSUMER_BATCH_SIZE", 100),
     )
 
@@ -178,17 +178,12 @@ def _positive(env: Env, name: str, default: int) -> int:
     return value
 
 
-def _positive_float(env: Env, name: str, default: float) -> float:
+def _seconds(env: Env, name: str, default: float, *, zero: bool = False) -> float:
+    """A duration in seconds: positive, or also zero where ``zero``."""
     value = env.float(name, default)
-    if not value > 0:
-        raise ConfigError(f"{name} must be a positive number of seconds, got {value}")
-    return value
-
-
-def _non_negative_float(env: Env, name: str, default: float) -> float:
-    value = env.float(name, default)
-    if not value >= 0:
-        raise ConfigError(f"{name} must be zero or more seconds, got {value}")
+    if not (value > 0 or (zero and value == 0)):
+        bound = "zero or more" if zero else "a positive number of"
+        raise ConfigError(f"{name} must be {bound} seconds, got {value}")
     return value
 
 

@@ -49,11 +49,6 @@ class PreconditionFailed(PlatformError):
     title = "Precondition failed"
 
 
-class PreconditionRequired(PlatformError):
-    status = 428
-    title = "Precondition required"
-
-
 class InvalidInput(PlatformError):
     """Input that passed the schema but breaks a domain rule."""
 

@@ -2,11 +2,11 @@
 
 One relay per service is active at a time (a PostgreSQL advisory lock elects it), so
 rows go out in commit-position order, which keeps the order per entity. A batch is
-read, published, confirmed by the broker and only then marked sent; a crash or a lost
-connection in between publishes the batch again (at-least-once; consumers' inboxes
-drop the duplicates). The relay sleeps until a commit wakes it: in-process through
-``shared.outbox.waker``, across processes through PostgreSQL ``LISTEN``; the poll
-interval is only a fallback.
+marked sent, published, and committed only once the broker confirmed it; a crash or a
+lost connection in between rolls the marks back and the batch goes out again
+(at-least-once; consumers' inboxes drop the duplicates). The relay sleeps until a
+commit wakes it: in-process through ``shared.outbox.waker``, across processes through
+PostgreSQL ``LISTEN``; the poll interval is only a fallback.
 """
 
 from __future__ import annotations

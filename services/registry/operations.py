@@ -90,7 +90,7 @@ def update_country_policy(uow: UnitOfWork, code: str, policy: PolicyContext | No
 def register_cluster(uow: UnitOfWork, data: dict[str, Any]) -> Cluster:
     with uow.begin() as tx:
         repo = RegistryRepository(tx.session)
-        country = _known_country(repo, data["country"])
+        country = _known_country(data["country"])
         cluster = Cluster(
             name=data["name"],
             country=country.code,
@@ -119,7 +119,7 @@ def update_cluster(
         if "kind" in changes:
             changes = {**changes, "kind": ClusterKind(changes["kind"])}
         if "country" in changes:
-            country = _known_country(repo, changes["country"])
+            country = _known_country(changes["country"])
             changes = {**changes, "country": country.code}
             region = country.region
         updated, changed = cluster.changed(changes, region)
@@ -210,9 +210,7 @@ def add_member(uow: UnitOfWork, cluster_id: str, data: dict[str, Any]) -> Member
     with uow.begin() as tx:
         repo = RegistryRepository(tx.session)
         cluster = _cluster(repo, cluster_id)
-        country = (
-            _known_country(repo, data["country"]).code if data.get("country") else cluster.country
-        )
+        country = _known_country(data["country"]).code if data.get("country") else cluster.country
         member = Member(
             cluster_id=cluster.id,
             name=data["name"],
@@ -327,7 +325,7 @@ def _person(
     return person
 
 
-def _known_country(repo: RegistryRepository, code: str) -> Country:
+def _known_country(code: str) -> Country:
     """Codes and regions are reference data (no query); policies live in the database."""
     country = iso_country(code)
     if country is None:
@@ -359,7 +357,7 @@ def _with_place(repo: RegistryRepository, person: Person, given: set[str]) -> Pe
         if "country" not in given or country is None:
             country = cluster.country
     if country is not None:
-        country = _known_country(repo, country).code
+        country = _known_country(country).code
     return replace(person, country=country)
 
 

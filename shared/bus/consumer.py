@@ -89,6 +89,7 @@ class EventConsumer:
             for pattern, h in handlers.items()
         }
         self.topology = Topology(service, tuple(self.handlers), settings)
+        self._handlers_by_type: dict[str, tuple[Handler, ...]] = {}
         self._stop = threading.Event()
         self.ready = threading.Event()
         self._publisher: Publisher | None = None
@@ -99,10 +100,6 @@ class EventConsumer:
     def stop(self) -> None:
         """Finish the batch in hand, then return; safe to call from a signal handler."""
         self._stop.set()
-
-    @property
-    def stopping(self) -> bool:
-        return self._stop.is_set()
 
     def run(self) -> None:
         """Consume until stopped, reconnecting after a lost connection."""
@@ -169,11 +166,17 @@ class EventConsumer:
 
     # -- handling --------------------------------------------------------------------
     def handlers_for(self, event_type: str) -> tuple[Handler, ...]:
-        found: list[Handler] = []
-        for pattern, handlers in self.handlers.items():
-            if topic_matches(pattern, event_type):
-                found.extend(handlers)
-        return tuple(found)
+        """The handlers whose patterns match ``event_type`` (worked out once per type)."""
+        found = self._handlers_by_type.get(event_type)
+        if found is None:
+            found = tuple(
+                handler
+                for pattern, handlers in self.handlers.items()
+                if topic_matches(pattern, event_type)
+                for handler in handlers
+            )
+            self._handlers_by_type[event_type] = found
+        return found
 
     def _process(self, batch: list[Message]) -> None:
         work: list[_Work] = []

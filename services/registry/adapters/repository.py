@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, delete, exists, func, insert, or_, select, tuple_, update
+from sqlalchemy import Row, delete, exists, insert, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from services.registry.adapters.tables import (
@@ -108,13 +108,6 @@ class RegistryRepository:
             select(clusters).where(clusters.c.id == cluster_id, clusters.c.deleted_at.is_(None))
         ).first()
         return _cluster(row) if row else None
-
-    def cluster_exists(self, cluster_id: str) -> bool:
-        return bool(
-            self.session.scalar(
-                select(exists().where(clusters.c.id == cluster_id, clusters.c.deleted_at.is_(None)))
-            )
-        )
 
     def add_cluster(self, cluster: Cluster) -> None:
         self.session.execute(insert(clusters).values(**_cluster_values(cluster)))
@@ -301,13 +294,6 @@ class RegistryRepository:
         if (condition := _after((people.c.name, people.c.id), after)) is not None:
             statement = statement.where(condition)
         return [_person(row) for row in self.session.execute(statement)]
-
-    def count_people_in(self, cluster_id: str) -> int:
-        return self.session.scalar(
-            select(func.count())
-            .select_from(people)
-            .where(and_(people.c.cluster_id == cluster_id, people.c.deleted_at.is_(None)))
-        )
 
 
 def _country(row: Row[Any]) -> Country:

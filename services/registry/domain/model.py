@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
@@ -237,15 +237,3 @@ class Person:
             self, **{k: changes[k] for k in different}, version=self.version + 1, updated_at=now()
         )
         return updated, different
-
-
-def public_fields(entity: Any) -> dict[str, Any]:
-    """The dataclass as a plain dict (enums as their values)."""
-    return {
-        f.name: (
-            getattr(entity, f.name).value
-            if isinstance(getattr(entity, f.name), StrEnum)
-            else getattr(entity, f.name)
-        )
-        for f in fields(entity)
-    }
