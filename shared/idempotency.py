@@ -84,15 +84,16 @@ class IdempotencyStore:
             delete(self.table).where(self.table.c.subject == subject, self.table.c.key == key)
         )  # an expired earlier use of the key
         session.execute(
-            insert(self.table).values(
-                subject=subject,
-                key=key,
-                fingerprint=fingerprint,
-                status=response.status_code,
-                body=response.get_data(as_text=True),
-                headers=json.dumps(headers),
-                created_at=datetime.now(UTC),
-            )
+            insert(self.table),
+            {
+                "subject": subject,
+                "key": key,
+                "fingerprint": fingerprint,
+                "status": response.status_code,
+                "body": response.get_data(as_text=True),
+                "headers": json.dumps(headers),
+                "created_at": datetime.now(UTC),
+            },
         )
 
     def purge(self) -> int:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     event,
     func,
     insert,
@@ -30,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from shared.events.envelope import CloudEvent
 
+_COLUMNS = ("event_id", "type", "subject", "body", "created_at")
 _wakers: dict[str, threading.Event] = {}
 _wakers_lock = threading.Lock()
 
@@ -77,6 +79,18 @@ class Outbox:
     def __init__(self, table: Table, service: str) -> None:
         self.table = table
         self.service = service
+        # Built once: a statement built per call spends more on SQLAlchemy's cache key
+        # than the database spends on the row.
+        self._insert = insert(table)
+        inserted = (
+            insert(table)
+            .values({name: bindparam(name) for name in _COLUMNS})
+            .returning(table.c.position)
+            .cte()
+        )
+        self._insert_and_notify = select(func.pg_notify(notify_channel(service), "")).select_from(
+            inserted
+        )
 
     def add(self, session: Session, event_: CloudEvent) -> None:
         """Stage ``event_`` in the session's transaction; it is published only on commit.
@@ -95,12 +109,9 @@ class Outbox:
         if first:
             session.info["booster_outbox"] = self.service
         if first and session.get_bind().dialect.name == "postgresql":
-            inserted = insert(self.table).values(**values).returning(self.table.c.position).cte()
-            session.execute(
-                select(func.pg_notify(notify_channel(self.service), "")).select_from(inserted)
-            )
+            session.execute(self._insert_and_notify, values)
         else:
-            session.execute(insert(self.table).values(**values))
+            session.execute(self._insert, values)
 
 
 @event.listens_for(Session, "after_commit")

@@ -18,14 +18,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
-from sqlalchemy import Table, delete, select, text, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy.engine import Engine, make_url
 
 from shared.bus.connection import connect
 from shared.bus.publisher import OutgoingMessage, Publisher
 from shared.bus.topology import Topology, declare_exchange
 from shared.config import BusSettings
-from shared.db import Database
+from shared.db import Database, make_engine
 from shared.logging import get_logger
 from shared.metrics import EVENTS_PUBLISHED
 from shared.outbox import notify_channel, waker
@@ -57,6 +57,13 @@ class OutboxRelay:
         self._waker = waker(service)
         self._listener: psycopg.Connection[Any] | None = None
         self.ready = threading.Event()
+        self._claim = _claim_statement(table)
+        self._engine = _relay_engine(database)
+
+    def close(self) -> None:
+        """Release the relay's own database connection (``run`` does on its way out)."""
+        if self._engine is not self.database.engine:
+            self._engine.dispose()
 
     def stop(self) -> None:
         self._stop.set()
@@ -89,6 +96,7 @@ class OutboxRelay:
                 except Exception:  # noqa: BLE001 - already broken
                     pass
         self._close_listener()
+        self.close()
 
     def _relay(self, publisher: Publisher) -> None:
         self.ready.set()
@@ -106,29 +114,12 @@ class OutboxRelay:
 
         One statement marks the batch sent and returns it; the transaction commits only
         after the broker confirmed every message, so a failed publish rolls the marks
-        back and the rows go out again (at-least-once).
+        back and the rows go out again (at-least-once). No row locks beyond the
+        update's: on PostgreSQL the advisory lock already makes this relay the only one.
         """
-        table = self.table
-        batch = (
-            select(table.c.position)
-            .where(table.c.sent_at.is_(None))
-            .order_by(table.c.position)
-            .limit(self.settings.relay_batch_size)
-            .scalar_subquery()
-        )
-        claim = (
-            update(table)
-            .where(table.c.position.in_(batch))
-            .values(sent_at=datetime.now(UTC))
-            .returning(table.c.position, table.c.event_id, table.c.type, table.c.body)
-        )
-        with self.database.session() as session:
-            if self.database.dialect == "postgresql":
-                # Losing a "sent" mark in a crash only republishes (at-least-once), so
-                # this transaction need not wait for its WAL flush. No row locks beyond
-                # the update's: the advisory lock already makes this relay the only one.
-                session.execute(text("SET LOCAL synchronous_commit = off"))
-            rows = sorted(session.execute(claim).all(), key=lambda row: row.position)
+        parameters = {"limit": self.settings.relay_batch_size, "now": datetime.now(UTC)}
+        with self._engine.begin() as connection:
+            rows = sorted(connection.execute(self._claim, parameters).all(), key=_position)
             if not rows:
                 return 0
             publisher.publish(
@@ -188,3 +179,40 @@ class OutboxRelay:
                 listener.close()
             except Exception:  # noqa: BLE001 - already broken
                 pass
+
+
+def _position(row: Any) -> int:
+    return int(row.position)
+
+
+def _claim_statement(table: Table) -> Any:
+    """``UPDATE ... RETURNING`` the first ``:limit`` unsent rows, marked sent ``:now``
+    (built once: building it per batch cost more CPU than the database spent on it)."""
+    batch = (
+        select(table.c.position)
+        .where(table.c.sent_at.is_(None))
+        .order_by(table.c.position)
+        .limit(bindparam("limit"))
+        .scalar_subquery()
+    )
+    return (
+        update(table)
+        .where(table.c.position.in_(batch))
+        .values(sent_at=bindparam("now"))
+        .returning(table.c.position, table.c.event_id, table.c.type, table.c.body)
+    )
+
+
+def _relay_engine(database: Database) -> Engine:
+    """The relay's own connection on PostgreSQL, prepared statements on, and
+    ``synchronous_commit`` off: losing a "sent" mark in a crash only republishes the
+    batch (at-least-once), so its commit need not wait for the WAL flush. SQLite (one
+    process) shares the service's engine."""
+    if database.dialect != "postgresql":
+        return database.engine
+    return make_engine(
+        database.url,
+        pool_size=1,
+        max_overflow=0,
+        connect_args={"prepare_threshold": 0, "options": "-c synchronous_commit=off"},
+    )

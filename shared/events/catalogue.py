@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import marshmallow
@@ -40,6 +40,12 @@ class EventType:
     schema: type[marshmallow.Schema]
     version: int
     doc: str
+    validator: marshmallow.Schema = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # One instance per type: building a schema deep-copies its fields, which cost
+        # more than validating the data itself (schemas are reusable across threads).
+        object.__setattr__(self, "validator", self.schema())
 
     @property
     def service(self) -> str:
@@ -86,7 +92,7 @@ class Catalogue:
         into the event's ``correlationid`` and ``traceparent`` extensions.
         """
         event_type = self.get(name)
-        schema = event_type.schema()
+        schema = event_type.validator
         try:
             loaded = schema.load(dict(data))
         except marshmallow.ValidationError as exc:

@@ -110,7 +110,7 @@ class RegistryRepository:
         return _cluster(row) if row else None
 
     def add_cluster(self, cluster: Cluster) -> None:
-        self.session.execute(insert(clusters).values(**_cluster_values(cluster)))
+        self.session.execute(insert(clusters), _cluster_values(cluster))
         self._save_sectors(cluster, new=True)
 
     def save_cluster(self, cluster: Cluster, previous_version: int) -> None:
@@ -138,14 +138,15 @@ class RegistryRepository:
 
     def add_label(self, cluster_id: str, label: Label) -> None:
         self.session.execute(
-            insert(cluster_labels).values(
-                id=label.id,
-                cluster_id=cluster_id,
-                scheme=label.scheme,
-                level=label.level.value,
-                awarded_on=label.awarded_on,
-                valid_until=label.valid_until,
-            )
+            insert(cluster_labels),
+            {
+                "id": label.id,
+                "cluster_id": cluster_id,
+                "scheme": label.scheme,
+                "level": label.level.value,
+                "awarded_on": label.awarded_on,
+                "valid_until": label.valid_until,
+            },
         )
 
     def _save_sectors(self, cluster: Cluster, new: bool = False) -> None:
@@ -212,7 +213,7 @@ class RegistryRepository:
         return _member(row) if row else None
 
     def add_member(self, member: Member) -> None:
-        self.session.execute(insert(members).values(**_member_values(member)))
+        self.session.execute(insert(members), _member_values(member))
 
     def save_member(self, member: Member) -> None:
         self.session.execute(
@@ -248,7 +249,7 @@ class RegistryRepository:
         return _person(row) if row else None
 
     def add_person(self, person: Person) -> None:
-        self.session.execute(insert(people).values(**_person_values(person)))
+        self.session.execute(insert(people), _person_values(person))
 
     def save_person(self, person: Person, previous_version: int) -> None:
         values = _person_values(person)
