@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import multiprocessing
 import threading
 import time
@@ -27,6 +26,7 @@ from typing import Any
 from kombu import Connection, Consumer, Exchange, Producer, Queue
 from sqlalchemy import Column, MetaData, String, Table, event, func, select, text
 
+from bench.apps import quiet_logs
 from bench.common import BROKER_URL, Report, Result, Sizes, fresh_database, percentile, unique
 from services.registry import operations
 from shared.bus.consumer import EventConsumer, batched
@@ -327,7 +327,7 @@ def _timed_writer(
     out: Any,
 ) -> None:
     """An API-like process: registers people at ``rate``; (event id, commit time)."""
-    logging.disable(logging.WARNING)
+    quiet_logs()
     spec = load_spec("registry")
     settings = Settings(
         environment="test", jwt_secret="x" * 40, bus=bus, database_urls={"registry": registry_url}
@@ -352,7 +352,7 @@ def _stamping_consumer(
     copy_url: str, bus: BusSettings, service: str, ready: Any, stop: Any, out: Any
 ) -> None:
     """The consuming service's process; reports when each event's handling committed."""
-    logging.disable(logging.WARNING)
+    quiet_logs()
     database = Database(copy_url)
     handled: list[tuple[str, float]] = []
 

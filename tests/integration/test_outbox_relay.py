@@ -87,3 +87,32 @@ def test_publisher_side_errors_are_raised_at_the_publisher(demo: Demo) -> None:
         tx.emit("demo.item.created", subject="x", data={"name": 3})
     assert "seq" in info.value.errors
     assert demo.unsent() == 0
+
+
+def _other_connections(demo: Demo) -> int:
+    """How many other sessions are connected to the demo's database."""
+    with demo.database.engine.connect() as connection:
+        count = connection.exec_driver_sql(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).scalar()
+    demo.database.engine.dispose()
+    return int(count or 0)
+
+
+def test_relay_uses_one_connection_of_its_own_and_releases_it(demo_pg: Demo) -> None:
+    """On PostgreSQL the relay claims on its own connection (not the API's pool, whose
+    commits must stay durable) and gives it back, with its LISTEN connection, on stop."""
+    demo_pg.database.engine.dispose()
+    relay = demo_pg.relay()
+    with running(relay):
+        demo_pg.write(3)
+        assert demo_pg.wait_for(lambda: demo_pg.unsent() == 0)
+        demo_pg.database.engine.dispose()
+        assert _other_connections(demo_pg) == 2  # its claims; its LISTEN and advisory lock
+        with relay._engine.connect() as connection:  # noqa: SLF001 - the setting itself
+            setting = connection.exec_driver_sql("SHOW synchronous_commit").scalar()
+        assert setting == "off"
+        with demo_pg.database.engine.connect() as connection:
+            assert connection.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
+    assert demo_pg.wait_for(lambda: _other_connections(demo_pg) == 0, timeout=10)
