@@ -1,0 +1,1 @@
+"""The mentoring programme's rules, free of Flask and kombu."""

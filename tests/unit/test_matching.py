@@ -1,0 +1,129 @@
+"""Mentor-mentee matching: who may be paired, the score, and the optimal assignment."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from services.mentoring.domain.matching import Candidate, Proposal, propose, score
+
+
+def mentor(pid: str, *, languages=("fr",), offers=(), sectors=(), capacity=1, cluster=None):
+    return Candidate(
+        pid, frozenset(languages), frozenset(offers), frozenset(sectors), capacity, cluster
+    )
+
+
+def mentee(pid: str, *, languages=("fr",), wants=(), sectors=(), cluster=None):
+    return Candidate(pid, frozenset(languages), frozenset(wants), frozenset(sectors), 1, cluster)
+
+
+def pairs(proposals: list[Proposal]) -> set[tuple[str, str]]:
+    return {(p.mentor_id, p.mentee_id) for p in proposals}
+
+
+def test_score_weighs_competencies_sector_and_language() -> None:
+    full = score(
+        mentor("m", offers=("Funding", "export"), sectors=("Agrifood",)),
+        mentee("e", wants=("funding", " Export "), sectors=("agrifood", "ict")),
+    )
+    assert full is not None
+    assert full.score == 1.0
+    assert full.reasons == (
+        "shared language: fr",
+        "offers 2 of 2 wanted competencies: export, funding",
+        "common sector: agrifood",
+    )
+    partial = score(
+        mentor("m", offers=("funding",)), mentee("e", wants=("funding", "export", "hr"))
+    )
+    assert partial is not None and partial.score == 0.3  # 0.6 x 1/3 + 0.1
+    bare = score(mentor("m", languages=("fr", "ar")), mentee("e", languages=("ar",)))
+    assert bare is not None and bare.score == 0.1 and bare.reasons == ("shared language: ar",)
+
+
+@pytest.mark.parametrize(
+    ("left", "right"),
+    [
+        (mentor("m", languages=("en",)), mentee("e", languages=("fr", "ar"))),
+        (mentor("m", cluster="c1"), mentee("e", cluster="c1")),
+        (mentor("same"), mentee("same")),
+    ],
+    ids=["no common language", "same cluster", "same person"],
+)
+def test_pairs_that_cannot_be_made(left: Candidate, right: Candidate) -> None:
+    assert score(left, right) is None
+    assert propose([left], [right]) == []
+
+
+def test_optimal_total_where_greedy_would_do_worse() -> None:
+    # Greedy takes the best pair, A-x (1.0), and is left with B-y (0.1): 1.1 in all.
+    # The optimum is A-y (0.6 + 0.1) and B-x (0.6 x 4/5 + 0.1): 1.28.
+    a = mentor("A", offers=("f1", "f2", "f3", "f4", "f5"), sectors=("s",))
+    b = mentor("B", offers=("f1", "f2", "f3", "f4"))
+    x = mentee("x", wants=("f1", "f2", "f3", "f4", "f5"), sectors=("s",))
+    y = mentee("y", wants=("f5",))
+    assert score(a, x).score == 1.0  # type: ignore[union-attr]
+    proposals = propose([a, b], [x, y])
+    assert pairs(proposals) == {("A", "y"), ("B", "x")}
+    assert sum(p.score for p in proposals) == pytest.approx(0.7 + 0.58)
+
+
+def test_as_many_mentees_as_possible_before_the_best_score() -> None:
+    # A suits x best, but only A can talk to y: x goes to B so that y has a mentor.
+    a = mentor("A", languages=("fr", "ar"), offers=("funding",))
+    b = mentor("B", languages=("fr",))
+    x = mentee("x", wants=("funding",))
+    y = mentee("y", languages=("ar",))
+    assert pairs(propose([a, b], [x, y])) == {("A", "y"), ("B", "x")}
+
+
+def test_capacity_is_respected_and_extra_mentees_stay_unmatched() -> None:
+    mentors = [mentor("A", capacity=2), mentor("B", capacity=1), mentor("C", capacity=0)]
+    mentees = [mentee(f"e{n}") for n in range(5)]
+    proposals = propose(mentors, mentees)
+    per_mentor = {m: sum(p.mentor_id == m for p in proposals) for m in ("A", "B", "C")}
+    assert per_mentor == {"A": 2, "B": 1, "C": 0}
+    assert len({p.mentee_id for p in proposals}) == 3
+
+
+def test_same_result_whatever_the_input_order() -> None:
+    rng = random.Random(7)
+    skills = [f"c{n}" for n in range(8)]
+    mentors = [
+        mentor(
+            f"m{n}",
+            languages=rng.sample(["fr", "en", "ar"], 2),
+            offers=rng.sample(skills, 3),
+            sectors=rng.sample(["agrifood", "ict", "textile"], 1),
+            capacity=rng.randint(1, 2),
+            cluster=f"c{n % 4}",
+        )
+        for n in range(12)
+    ]
+    mentees = [
+        mentee(
+            f"e{n}",
+            languages=rng.sample(["fr", "en", "ar"], 1),
+            wants=rng.sample(skills, 2),
+            sectors=rng.sample(["agrifood", "ict", "textile"], 1),
+            cluster=f"c{n % 5}",
+        )
+        for n in range(20)
+    ]
+    first = propose(mentors, mentees)
+    shuffled_mentors, shuffled_mentees = mentors[:], mentees[:]
+    rng.shuffle(shuffled_mentors)
+    rng.shuffle(shuffled_mentees)
+    assert propose(shuffled_mentors, shuffled_mentees) == first
+    assert [p.score for p in first] == sorted((p.score for p in first), reverse=True)
+    for proposal in first:  # every proposal is a possible pair, scored by the same rules
+        left = next(m for m in mentors if m.person_id == proposal.mentor_id)
+        right = next(m for m in mentees if m.person_id == proposal.mentee_id)
+        assert score(left, right) == proposal
+
+
+def test_nobody_to_match() -> None:
+    assert propose([], [mentee("e")]) == []
+    assert propose([mentor("m")], []) == []
