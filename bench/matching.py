@@ -14,8 +14,11 @@ too, for scale.
 
 from __future__ import annotations
 
+import json
 import random
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -95,6 +98,28 @@ def timed(runs: int, call: Callable[[], Any]) -> tuple[float, Any]:
     return statistics.median(times), result
 
 
+RSS_PROBE = """
+import json
+def rss():
+    return int(open("/proc/self/status").read().split("VmRSS:")[1].split()[0]) / 1024
+from shared.service import load_spec
+load_spec("mentoring")
+from services.mentoring.domain.matching import Candidate, propose
+before = rss()
+propose([Candidate("m", frozenset({"fr"}))], [Candidate("e", frozenset({"fr"}))])
+print(json.dumps({"app_mb": before, "after_matching_mb": rss()}))
+"""
+
+
+def rss_cost() -> dict[str, float]:
+    """RSS of a fresh process with the mentoring service loaded, before and after its
+    first matching (which imports scipy.optimize)."""
+    output = subprocess.run(
+        [sys.executable, "-c", RSS_PROBE], capture_output=True, text=True, check=True
+    ).stdout
+    return {k: round(v, 1) for k, v in json.loads(output.splitlines()[-1]).items()}
+
+
 def _summary(proposals: Sequence[Proposal]) -> dict[str, Any]:
     return {"matched": len(proposals), "total_score": round(sum(p.score for p in proposals), 2)}
 
@@ -107,6 +132,7 @@ def run(report: Report, sizes: Sizes) -> None:
     small_mentors, small_mentees = enrolments(13, 13)
     small_ms, _ = timed(runs, lambda: propose(small_mentors, small_mentees))
     optimal, first_best = _summary(ours), _summary(base)
+    memory = rss_cost()
     seats = sum(m.capacity for m in mentors)
     report.add(
         Result(
@@ -120,8 +146,15 @@ def run(report: Report, sizes: Sizes) -> None:
                 f"{seats} seats; optimal matches {optimal['matched']} with total score "
                 f"{optimal['total_score']}, greedy {first_best['matched']} with "
                 f"{first_best['total_score']}; 13 x 13 (the programme's size) "
-                f"{small_ms:.1f} ms; median of {runs}"
+                f"{small_ms:.1f} ms; median of {runs}; a process's RSS "
+                f"{memory['app_mb']:.0f} MB -> {memory['after_matching_mb']:.0f} MB after its "
+                "first matching (scipy.optimize)"
             ),
-            extra={"optimal": optimal, "greedy": first_best, "programme_13x13_ms": small_ms},
+            extra={
+                "optimal": optimal,
+                "greedy": first_best,
+                "programme_13x13_ms": small_ms,
+                "rss_mb": memory,
+            },
         )
     )

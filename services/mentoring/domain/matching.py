@@ -21,7 +21,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 COMPETENCE_WEIGHT = 0.6
 SECTOR_WEIGHT = 0.3
@@ -99,6 +98,10 @@ def propose(mentors: Sequence[Candidate], mentees: Sequence[Candidate]) -> list[
     # matched comes first, the total score second. Impossible pairs are worth nothing.
     bonus = float(len(mentees) + 1)
     value = np.where(possible, scores + bonus, 0.0)[:, seats]
+    # Imported on first use: scipy.optimize adds about 40 MB to a process's RSS, which
+    # only a process that matches should carry (bench/matching.py measures it).
+    from scipy.optimize import linear_sum_assignment
+
     rows, columns = linear_sum_assignment(value, maximize=True)
     proposals = []
     for row, column in zip(rows, columns, strict=True):
