@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
-from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy import Table, bindparam, delete, event, select, update
 from sqlalchemy.engine import Engine, make_url
 
 from shared.bus.connection import connect
@@ -61,7 +61,8 @@ class OutboxRelay:
         self._engine = _relay_engine(database)
 
     def close(self) -> None:
-        """Release the relay's own database connection (``run`` does on its way out)."""
+        """Release the relay's own database connection (``run`` does on its way out;
+        call it for a relay used through ``relay_once`` only)."""
         if self._engine is not self.database.engine:
             self._engine.dispose()
 
@@ -71,6 +72,13 @@ class OutboxRelay:
 
     def run(self) -> None:
         """Relay until stopped, reconnecting to the broker and the database as needed."""
+        try:
+            self._run()
+        finally:
+            self._close_listener()
+            self.close()
+
+    def _run(self) -> None:
         backoff = 0.2
         while not self._stop.is_set():
             connection = connect(self.settings)
@@ -95,8 +103,6 @@ class OutboxRelay:
                     connection.release()
                 except Exception:  # noqa: BLE001 - already broken
                     pass
-        self._close_listener()
-        self.close()
 
     def _relay(self, publisher: Publisher) -> None:
         self.ready.set()
@@ -210,9 +216,15 @@ def _relay_engine(database: Database) -> Engine:
     process) shares the service's engine."""
     if database.dialect != "postgresql":
         return database.engine
-    return make_engine(
-        database.url,
-        pool_size=1,
-        max_overflow=0,
-        connect_args={"prepare_threshold": 0, "options": "-c synchronous_commit=off"},
+    engine = make_engine(
+        database.url, pool_size=1, max_overflow=0, connect_args={"prepare_threshold": 0}
     )
+
+    @event.listens_for(engine, "connect")
+    def _no_flush_wait(dbapi_connection: Any, _record: Any) -> None:
+        # A SET, not a startup option: options given in the URL stay as they are.
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET synchronous_commit = off")
+        dbapi_connection.commit()
+
+    return engine

@@ -95,6 +95,7 @@ def _other_connections(demo: Demo) -> int:
         count = connection.exec_driver_sql(
             "SELECT count(*) FROM pg_stat_activity"
             " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            " AND backend_type = 'client backend'"
         ).scalar()
     demo.database.engine.dispose()
     return int(count or 0)

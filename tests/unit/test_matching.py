@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 
 import pytest
 
-from services.mentoring.domain.matching import Candidate, Proposal, propose, score
+from services.mentoring.domain.matching import (
+    Candidate,
+    Proposal,
+    propose,
+    score,
+    score_matrix,
+)
 
 
 def mentor(pid: str, *, languages=("fr",), offers=(), sectors=(), capacity=1, cluster=None):
@@ -118,10 +125,96 @@ def test_same_result_whatever_the_input_order() -> None:
     rng.shuffle(shuffled_mentees)
     assert propose(shuffled_mentors, shuffled_mentees) == first
     assert [p.score for p in first] == sorted((p.score for p in first), reverse=True)
-    for proposal in first:  # every proposal is a possible pair, scored by the same rules
-        left = next(m for m in mentors if m.person_id == proposal.mentor_id)
-        right = next(m for m in mentees if m.person_id == proposal.mentee_id)
-        assert score(left, right) == proposal
+
+
+def test_the_matrix_scores_every_pair_like_score_does() -> None:
+    rng = random.Random(3)
+    skills = [f"c{n}" for n in range(40)]
+    mentors = [
+        mentor(
+            f"m{n}",
+            languages=rng.sample(["fr", "en", "ar"], rng.randint(0, 2)),
+            offers=rng.sample(skills, rng.randint(0, 30)),
+            sectors=rng.sample(["agrifood", "ict"], rng.randint(0, 1)),
+            cluster=rng.choice([None, "c1", "c2"]),
+        )
+        for n in range(15)
+    ]
+    mentees = [
+        mentee(
+            f"e{n}",
+            languages=rng.sample(["fr", "en", "ar"], rng.randint(0, 2)),
+            wants=rng.sample(skills, rng.choice([0, 1, 3, 16, 32])),
+            sectors=rng.sample(["agrifood", "ict"], rng.randint(0, 1)),
+            cluster=rng.choice([None, "c1", "c2"]),
+        )
+        for n in range(15)
+    ] + [mentee("m3")]  # also enrolled as a mentor
+    scores, possible = score_matrix(mentors, mentees)
+    for (row, right), (column, left) in itertools.product(enumerate(mentees), enumerate(mentors)):
+        expected = score(left, right)
+        assert bool(possible[row, column]) == (expected is not None)
+        if expected is not None:
+            assert round(float(scores[row, column]), 3) == expected.score
+
+
+def _best_by_brute_force(mentors: list[Candidate], mentees: list[Candidate]) -> tuple[int, float]:
+    """(most mentees matched, best total score among those), trying every assignment."""
+    seats = [m for m in mentors for _ in range(m.capacity)]
+    best = (0, 0.0)
+    for chosen in itertools.product([None, *range(len(seats))], repeat=len(mentees)):
+        used = [seat for seat in chosen if seat is not None]
+        if len(used) != len(set(used)):
+            continue
+        pairs_ = [
+            score(seats[seat], e)
+            for seat, e in zip(chosen, mentees, strict=True)
+            if seat is not None
+        ]
+        if any(p is None for p in pairs_):
+            continue
+        total = round(sum(p.score for p in pairs_ if p is not None), 6)
+        best = max(best, (len(pairs_), total))
+    return best
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_optimal_against_brute_force(seed: int) -> None:
+    rng = random.Random(seed)
+    skills = ["governance", "funding", "export", "digital"]
+    mentors = [
+        mentor(
+            f"m{n}",
+            languages=rng.sample(["fr", "ar"], rng.randint(1, 2)),
+            offers=rng.sample(skills, rng.randint(0, 3)),
+            sectors=rng.sample(["agrifood", "ict"], 1),
+            capacity=rng.randint(0, 2),
+            cluster=f"c{rng.randrange(3)}",
+        )
+        for n in range(3)
+    ]
+    mentees = [
+        mentee(
+            f"e{n}",
+            languages=rng.sample(["fr", "ar"], 1),
+            wants=rng.sample(skills, rng.randint(1, 3)),
+            sectors=rng.sample(["agrifood", "ict"], 1),
+            cluster=f"c{rng.randrange(3)}",
+        )
+        for n in range(4)
+    ]
+    proposals = propose(mentors, mentees)
+    assert len({p.mentee_id for p in proposals}) == len(proposals)  # a mentee at most once
+    for m in mentors:
+        assert sum(p.mentor_id == m.person_id for p in proposals) <= m.capacity
+    matched, total = _best_by_brute_force(mentors, mentees)
+    assert len(proposals) == matched
+    assert sum(p.score for p in proposals) == pytest.approx(total, abs=1e-6)
+
+
+def test_a_huge_capacity_is_bounded_by_the_mentees() -> None:
+    proposals = propose([mentor("A", capacity=10**9)], [mentee(f"e{n}") for n in range(3)])
+    assert len(proposals) == 3
 
 
 def test_nobody_to_match() -> None:

@@ -93,7 +93,8 @@ def propose(mentors: Sequence[Candidate], mentees: Sequence[Candidate]) -> list[
     if not mentors or not mentees:
         return []
     scores, possible = score_matrix(mentors, mentees)
-    seats = np.repeat(np.arange(len(mentors)), [m.capacity for m in mentors])
+    # A mentor cannot use more seats than there are mentees: the matrix stays bounded.
+    seats = np.repeat(np.arange(len(mentors)), [min(m.capacity, len(mentees)) for m in mentors])
     # Every possible pair is worth more than all scores together: the most mentees
     # matched comes first, the total score second. Impossible pairs are worth nothing.
     bonus = float(len(mentees) + 1)
@@ -116,7 +117,8 @@ def propose(mentors: Sequence[Candidate], mentees: Sequence[Candidate]) -> list[
 def score_matrix(
     mentors: Sequence[Candidate], mentees: Sequence[Candidate]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(scores, possible): mentees x mentors, the same rules as :func:`score`."""
+    """(scores, possible): mentees x mentors, the same rules as :func:`score` (whose
+    score is this one rounded to three decimals for display)."""
     languages = _overlap(mentees, mentors, "languages")
     covered = _overlap(mentees, mentors, "competencies")
     sectors = _overlap(mentees, mentors, "sectors")
@@ -124,9 +126,7 @@ def score_matrix(
     competence = np.divide(
         covered, wanted[:, None], out=np.zeros_like(covered, dtype=float), where=wanted[:, None] > 0
     )
-    scores = np.round(
-        COMPETENCE_WEIGHT * competence + SECTOR_WEIGHT * (sectors > 0) + LANGUAGE_WEIGHT, 3
-    )
+    scores = COMPETENCE_WEIGHT * competence + SECTOR_WEIGHT * (sectors > 0) + LANGUAGE_WEIGHT
     same_person = _equal([m.person_id for m in mentees], [m.person_id for m in mentors])
     same_cluster = _equal([m.cluster_id for m in mentees], [m.cluster_id for m in mentors])
     return scores, (languages > 0) & ~same_person & ~same_cluster
