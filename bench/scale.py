@@ -6,12 +6,11 @@ Each size gets a fresh PostgreSQL database migrated like production, loaded in b
 before the load and recreated from their own definitions afterwards (what a bulk load
 does; the load time includes rebuilding them). Every query goes through the registry's
 real app (Flask test client, in-process: routing, auth, marshmallow, SQL), both sizes
-loaded at once and asked in turn, ``scale_requests`` times each (after warm-up requests,
-so that psycopg's prepared statements are in their steady state). The figure is the large
-set's median with the small set's median as its baseline; a query more than 1.5x slower
-does not scale: its plan (EXPLAIN ANALYZE of the SQL the app sent, one-off and as a
-prepared statement) is looked at for the index it lacks, and a missing trigram index is
-tried in the throwaway database.
+loaded at once and asked in turn, ``scale_requests`` times each (after warm-up requests
+that fill the connection pool and the caches). The figure is the large set's median with
+the small set's median as its baseline; a query more than 1.5x slower does not scale: the
+plan of the SQL the app sent (EXPLAIN ANALYZE; the app plans every query with its values,
+``shared.db`` turns psycopg's server-side prepares off) says why.
 """
 
 from __future__ import annotations
@@ -78,14 +77,10 @@ LAST = (
 NOW = datetime(2026, 1, 15, 9, 30, tzinfo=UTC)
 INACTIVE_SHARE = 0.05
 LABELLED_SHARE = 0.15
-PLAN_CACHE_CUSTOM_PLANS = 5
-"""PostgreSQL plans a prepared statement with its values 5 times, then may go generic."""
 MAX_SECONDS_PER_QUERY = 20.0
 """Stop timing a (slow) query after this long, once it has MIN_REQUESTS samples a side."""
 MIN_REQUESTS = 10
 WARM_UP_REQUESTS = 12
-"""psycopg prepares a query on its 5th execution; PostgreSQL may then switch to a generic
-plan after 5 custom ones: time the steady state, not the first requests."""
 BULK_TABLES = ("clusters", "cluster_sectors", "cluster_labels", "people")
 CLUSTER_COLUMNS = (
     "id name acronym country region city kind sectors labels founded website description "
@@ -344,9 +339,8 @@ class Measurer:
         self.get(path)
         return (time.perf_counter() - started) * 1000
 
-    def explain(self, path: str) -> tuple[str, str, str]:
-        """(the main SQL the app sent for ``path``, its EXPLAIN ANALYZE with the values
-        inlined (a custom plan), and as the app runs it once psycopg has prepared it)."""
+    def explain(self, path: str) -> tuple[str, str]:
+        """(the main SQL the app sent for ``path``, its EXPLAIN ANALYZE)."""
         self._captured = []
         try:
             self.get(path)
@@ -357,35 +351,22 @@ class Measurer:
             for s, p in captured
             if "\nFROM clusters" in s or "\nFROM people" in s  # not the labels' query
         )
-        return statement, *explain_both(self.runtime.database.url, statement, params)
+        return statement, explain_analyze(self.runtime.database.url, statement, params)
 
     def close(self) -> None:
         self.runtime.database.dispose()
 
 
-def explain_both(url: str, statement: str, params: dict[str, Any]) -> tuple[str, str]:
-    """EXPLAIN ANALYZE of ``statement`` (psycopg ``%(name)s`` style) as a one-off query,
-    and as a server-side prepared statement after the executions that precede
-    PostgreSQL's choice between custom and generic plans -- what the app runs from
-    psycopg's sixth execution of the same query on a connection (prepare_threshold 5)."""
-    order: dict[str, int] = {}
-    for name in re.findall(r"%\((\w+)\)s", statement):
-        order.setdefault(name, len(order) + 1)
-    numbered = re.sub(r"%\((\w+)\)s", lambda m: f"${order[m.group(1)]}", statement)
-    options = "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF)"
+def explain_analyze(url: str, statement: str, params: dict[str, Any]) -> str:
+    """EXPLAIN ANALYZE of ``statement`` (psycopg ``%(name)s`` style) with its values."""
     with psycopg.connect(_conninfo(url), autocommit=True) as connection:
-        values = ", ".join(sql.Literal(params[name]).as_string(connection) for name in order)
         literal = re.sub(
-            r"\$(\d+)\b",
-            lambda m: sql.Literal(params[list(order)[int(m.group(1)) - 1]]).as_string(connection),
-            numbered,
+            r"%\((\w+)\)s",
+            lambda m: sql.Literal(params[m.group(1)]).as_string(connection),
+            statement,
         )
-        custom = connection.execute(f"{options} {literal}").fetchall()
-        connection.execute(f"PREPARE bench_query AS {numbered}")
-        for _ in range(PLAN_CACHE_CUSTOM_PLANS):
-            connection.execute(f"EXECUTE bench_query({values})").fetchall()
-        prepared = connection.execute(f"{options} EXECUTE bench_query({values})").fetchall()
-    return "\n".join(r[0] for r in custom), "\n".join(r[0] for r in prepared)
+        rows = connection.execute(f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {literal}").fetchall()
+    return "\n".join(row[0] for row in rows)
 
 
 def _scan(plan: str) -> str:
@@ -402,34 +383,29 @@ def filters_search_text(statement: str) -> bool:
     return "search_text LIKE" in statement
 
 
-def diagnose(statement: str, custom: str, prepared: str) -> str:
-    """What the plans show, and the index (or setting) that would serve the query."""
-    table = "people" if "\nFROM people" in statement else "clusters"
-    notes = [
-        f"as the app runs it (prepared): {_scan(prepared)}, {_execution_ms(prepared):.1f} ms"
-        f"; one-off: {_scan(custom)}, {_execution_ms(custom):.1f} ms"
-    ]
-    if filters_search_text(statement) and "search_text_trgm" not in custom + prepared:
-        covered = "name/email_key" if table == "people" else "name/acronym"
-        notes.append(
-            f"LIKE '%...%' on {table}.search_text has no index: migration 0003 puts its "
-            f"trigram indexes on {table}.{covered}, which the query does not filter on; "
-            f"fix: CREATE INDEX ix_{table}_search_text_trgm ON {table} "
-            "USING gin (search_text gin_trgm_ops) (the name 0003's downgrade already drops)"
-        )
-    elif "Seq Scan" in prepared:
+def diagnose(statement: str, plan: str, matches: tuple[int, int] | None = None) -> str:
+    """What the plan shows; ``matches``: rows the filter matches in the large and the
+    small set."""
+    notes = [f"plan: {_scan(plan)}, {_execution_ms(plan):.1f} ms"]
+    searched = f"{matches[0]:,} rows match here, {matches[1]:,} in the small set" if matches else ""
+    if "Seq Scan" in plan:
         notes.append("a sequential scan: an index on the filtered columns would serve it")
+    elif filters_search_text(statement) and "search_text_trgm" in plan:
+        notes.append(
+            f"the trigram index finds every row that matches ({searched}); they are read "
+            "and sorted for the page, so the work grows with the matches, not with the page "
+            "(no index yields substring matches in name order)"
+        )
+    elif filters_search_text(statement):
+        notes.append(
+            f"the planner walks the (name, id) index and filters ({searched}): it reads "
+            "about limit / selectivity rows, more than the trigram index would here"
+        )
     else:
         notes.append(
-            "no sequential scan and no missing index: the plan stops after a bounded number "
-            "of rows whatever the size; the difference is the same plan over a larger, "
-            "less cached table (extra.plan)"
-        )
-    if _execution_ms(prepared) > 1.5 * _execution_ms(custom):
-        notes.append(
-            "the prepared statement's generic plan is slower than a custom one: psycopg "
-            "prepares a query on its 5th run and PostgreSQL then plans it without the "
-            "pattern's value"
+            "no sequential scan: the plan stops after a bounded number of rows whatever "
+            "the size; the difference is the same plan over a larger, less cached table "
+            "(extra.plan)"
         )
     return "; ".join(notes)
 
@@ -443,10 +419,8 @@ class Side:
     data: DataSet
     measurer: Measurer
     timings: dict[str, Timing] = field(default_factory=dict)
-    plans: dict[str, tuple[str, str, str]] = field(default_factory=dict)
-    """(sql, one-off plan, prepared plan) of the queries that were explained."""
-    with_index: dict[str, Timing] = field(default_factory=dict)
-    """The explained ``q`` queries again, with the trigram index on search_text."""
+    plans: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """(sql, EXPLAIN ANALYZE) of the queries that were explained."""
 
 
 def time_queries(sides: list[Side], queries: tuple[Query, ...], requests: int) -> None:
@@ -468,30 +442,10 @@ def time_queries(sides: list[Side], queries: tuple[Query, ...], requests: int) -
             )
 
 
-def explain_and_try_index(side: Side, names: list[str], requests: int) -> None:
-    """EXPLAIN the slow queries; those that filter on search_text are timed again with
-    the index the diagnosis suggests (created in this throwaway database only)."""
+def explain(side: Side, names: list[str]) -> None:
+    """EXPLAIN ANALYZE the slow queries as the app sent them."""
     for name in names:
         side.plans[name] = side.measurer.explain(side.timings[name].path)
-    unindexed = {
-        name: "people" if "\nFROM people" in sql else "clusters"
-        for name, (sql, _, _) in side.plans.items()
-        if filters_search_text(sql)
-    }
-    if not unindexed:
-        return
-    with psycopg.connect(_conninfo(side.url), autocommit=True) as connection:
-        for table in sorted(set(unindexed.values())):
-            connection.execute(
-                f"CREATE INDEX IF NOT EXISTS ix_{table}_search_text_trgm "
-                f"ON {table} USING gin (search_text gin_trgm_ops)"
-            )
-            connection.execute(f"ANALYZE {table}")
-    side.measurer.close()
-    side.measurer = Measurer(side.url)  # new connections: nothing prepared before the index
-    indexed = Side(side.url, side.data, side.measurer)
-    time_queries([indexed], tuple(q for q in QUERIES if q.name in unindexed), requests)
-    side.with_index = indexed.timings
 
 
 @contextmanager
@@ -514,7 +468,7 @@ def run(report: Report, sizes: Sizes) -> None:
         time_queries([small_side, large_side], QUERIES, sizes.scale_requests)
         small, large = small_side.timings, large_side.timings
         slow = [name for name in large if large[name].median_ms > 1.5 * small[name].median_ms]
-        explain_and_try_index(large_side, slow, sizes.scale_requests)
+        explain(large_side, slow)
     small_data, large_data, plans = small_side.data, large_side.data, large_side.plans
     for name, timing in large.items():
         base = small[name]
@@ -528,19 +482,10 @@ def run(report: Report, sizes: Sizes) -> None:
             "requests": timing.requests,
         }
         if name in plans:
-            statement, custom, prepared = plans[name]
-            notes = diagnose(statement, custom, prepared)
-            extra.update(sql=statement, plan=prepared, plan_one_off=custom)
-        if name in large_side.with_index:
-            fixed = large_side.with_index[name]
-            notes += (
-                f"; with that index (tried in the throwaway database): median "
-                f"{fixed.median_ms:.1f} ms = {fixed.median_ms / base.median_ms:.2f}x "
-                f"(the index bounds the work by the rows that match, and those grow with "
-                f"the data: {large_data.matches.get(name, 0):,} here, "
-                f"{small_data.matches.get(name, 0):,} in the small set)"
-            )
-            extra.update(with_index_median_ms=fixed.median_ms, with_index_p99_ms=fixed.p99_ms)
+            statement, plan = plans[name]
+            counts = (large_data.matches.get(name, 0), small_data.matches.get(name, 0))
+            notes = diagnose(statement, plan, counts if name in large_data.matches else None)
+            extra.update(sql=statement, plan=plan)
         report.add(
             Result(
                 "scale",
