@@ -399,7 +399,8 @@ def diagnose(statement: str, plan: str, matches: tuple[int, int] | None = None) 
     elif filters_search_text(statement):
         notes.append(
             f"the planner walks the (name, id) index and filters ({searched}): it reads "
-            "about limit / selectivity rows, more than the trigram index would here"
+            "about limit / selectivity rows, which can be more than the matches the trigram "
+            "index would read"
         )
     else:
         notes.append(
