@@ -373,6 +373,54 @@ def round_ratios(ours: Sequence[WrkResult], base: Sequence[WrkResult]) -> list[f
     ]
 
 
+# -- CPU -------------------------------------------------------------------------------------
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_by_role() -> dict[str, float]:
+    """CPU seconds used so far by every process on the machine, summed by role: ``api``
+    (gunicorn), ``postgres``, ``rabbitmq`` (beam.smp), ``bench`` (this process: a relay
+    thread when one runs here) and ``other``. Differences between two calls show where
+    the CPU of a load went (processes that ended in between, like wrk, are missed)."""
+    totals = dict.fromkeys(("api", "postgres", "rabbitmq", "bench", "other"), 0.0)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue  # ended meanwhile
+        name, fields_ = stat[stat.index("(") + 1 : stat.rindex(")")], stat.rsplit(")", 1)[1].split()
+        seconds = (int(fields_[11]) + int(fields_[12])) / CLOCK_TICKS  # utime + stime
+        if int(entry.name) == os.getpid():
+            role = "bench"
+        elif "gunicorn" in command:
+            role = "api"
+        elif name.startswith("postgres") or command.startswith("postgres"):
+            role = "postgres"
+        elif name == "beam.smp":
+            role = "rabbitmq"
+        else:
+            role = "other"
+        totals[role] += seconds
+    return totals
+
+
+def timed_cpu(call: Callable[[], WrkResult], into: dict[str, float]) -> Callable[[], WrkResult]:
+    """``call``, adding the CPU seconds each role spent during it to ``into``."""
+
+    def measured() -> WrkResult:
+        before = cpu_by_role()
+        result = call()
+        after = cpu_by_role()
+        for role, seconds in after.items():
+            into[role] = into.get(role, 0.0) + seconds - before.get(role, 0.0)
+        return result
+
+    return measured
+
+
 # -- memory ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Rss:

@@ -9,7 +9,9 @@ queue bound to ``registry.#``. The baseline is the same app with ``Outbox.add`` 
 (``bench.apps:registry_app_without_outbox()``) and no relay; a third side writes the
 outbox rows with no relay running (where the cost lies). Each on a fresh database; all
 run at once and are loaded in turn, in short slices (ABBA...), so that what else the
-machine does meanwhile weighs on every side alike.
+machine does meanwhile weighs on every side alike. During each slice the CPU every role
+used (API, PostgreSQL, RabbitMQ, the relay in this process) is read from ``/proc``: CPU
+milliseconds per write show where the outbox's cost lies.
 
 The bench exchange and queue names are random, so the platform's queues see nothing;
 they are deleted afterwards. (A real ``booster worker`` would declare every service's
@@ -42,6 +44,7 @@ from bench.apps import (
     registry_runtime,
     round_ratios,
     secret,
+    timed_cpu,
     token,
     wrk,
 )
@@ -70,6 +73,8 @@ class Side:
     clusters: int = 0
     outbox_rows: int = 0
     queued: int | None = None
+    cpu: dict[str, float] = field(default_factory=dict)
+    """CPU seconds per role during this side's slices (``bench.apps.cpu_by_role``)."""
 
     @property
     def url(self) -> str:
@@ -91,9 +96,15 @@ class Side:
         self.clusters = _count(self.runtime, clusters)
         self.outbox_rows = _count(self.runtime, outbox)
 
+    def cpu_ms_per_write(self) -> dict[str, float]:
+        load = combine(self.slices)
+        writes = load.requests - load.non_2xx
+        return {role: round(s * 1000 / writes, 3) for role, s in self.cpu.items() if writes}
+
     def summary(self) -> dict[str, Any]:
         load = combine(self.slices)
         return {
+            "cpu_ms_per_write": self.cpu_ms_per_write(),
             "writes_per_second": round(load.ok_per_second, 1),
             "p99_ms": load.p99_ms,
             **load.summary(),
@@ -103,6 +114,14 @@ class Side:
             "relay_drain_seconds": round(self.drain_seconds, 2),
             "events_in_bench_queue": self.queued,
         }
+
+
+def _cpu_text(side: Side) -> str:
+    cpu = side.cpu_ms_per_write()
+    shown = {"api": "API", "postgres": "PostgreSQL", "rabbitmq": "RabbitMQ", "bench": "relay"}
+    return (
+        "(" + ", ".join(f"{label} {cpu.get(role, 0.0):.2f}" for role, label in shown.items()) + ")"
+    )
 
 
 def _count(runtime: Any, table: Any, *where: Any) -> int:
@@ -179,7 +198,12 @@ def run(report: Report, sizes: Sizes) -> None:
             for side in sides:
                 warm_up(side.url, bearer, SCRIPT)
             ours.slices, rows_only.slices, base.slices = interleave(
-                [partial(wrk, side.url, seconds, token=bearer, script=SCRIPT) for side in sides],
+                [
+                    timed_cpu(
+                        partial(wrk, side.url, seconds, token=bearer, script=SCRIPT), side.cpu
+                    )
+                    for side in sides
+                ],
                 rounds,
             )
             for side in sides:
@@ -195,7 +219,8 @@ def run(report: Report, sizes: Sizes) -> None:
     ratio = with_outbox.ok_per_second / without.ok_per_second
     notes = (
         f"gunicorn {GUNICORN_WORKERS} sync workers, wrk -t2 -c32, {rounds} x {seconds}s "
-        "slices each, interleaved; relay in the bench process, confirms on"
+        "slices each, interleaved; relay in the bench process, confirms on; CPU ms per "
+        f"write with the outbox {_cpu_text(ours)}, without {_cpu_text(base)}"
     )
     if with_outbox.non_2xx or without.non_2xx:
         notes += f"; non-2xx: {with_outbox.non_2xx} / {without.non_2xx}"
@@ -226,7 +251,10 @@ def run(report: Report, sizes: Sizes) -> None:
             "writes/s",
             without.ok_per_second,
             "same writes, no outbox row",
-            notes="where the cost lies: the row and its NOTIFY alone, nothing relayed",
+            notes=(
+                "where the cost lies: the row and its NOTIFY alone, nothing relayed; CPU ms "
+                f"per write {_cpu_text(rows_only)}"
+            ),
             extra={"outbox_rows_only": rows_only.summary()},
         )
     )
