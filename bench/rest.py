@@ -17,12 +17,14 @@ from contextlib import ExitStack
 from functools import partial
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 from bench import scale
 from bench.apps import (
     BARE_BODY_ENV,
     GUNICORN_WORKERS,
     Process,
+    WrkResult,
     booster_env,
     combine,
     free_port,
@@ -33,6 +35,7 @@ from bench.apps import (
     registry_runtime,
     round_ratios,
     secret,
+    timed_cpu,
     token,
     wrk,
 )
@@ -52,16 +55,24 @@ BREAKDOWN_CALLS = 100
 
 def breakdown(runtime: Runtime, bearer: str) -> dict[str, float]:
     """Milliseconds per call, in this process (request logs off): the whole request
-    through the test client, ``/healthz`` (the framework and the middleware), the
-    query (``operations.list_clusters``) and the response's marshmallow dump."""
+    through the test client, ``/healthz`` (the framework and the middleware), the same
+    request with the query answering no clusters (auth, arguments, logging, metrics: the
+    platform's cost per request without data), the query (``operations.list_clusters``)
+    and the response's marshmallow dump."""
     quiet_logs()
     client = create_app(runtime).test_client()
     headers = {"Authorization": f"Bearer {bearer}"}
     items = operations.list_clusters(runtime.uow, ClusterQuery(), 21, None)
     body = page(items, 20, key=lambda cluster: [cluster.name, cluster.id])
+
+    def empty_list() -> Any:
+        with mock.patch.object(operations, "list_clusters", return_value=[]):
+            return client.get(PATH, headers=headers)
+
     calls: dict[str, Callable[[], Any]] = {
         "request_ms": lambda: client.get(PATH, headers=headers),
         "healthz_ms": lambda: client.get("/healthz"),
+        "empty_list_ms": empty_list,
         "list_clusters_ms": lambda: operations.list_clusters(runtime.uow, ClusterQuery(), 21, None),
         "dump_ms": lambda: s.ClusterPage().dump(body),
     }
@@ -74,6 +85,11 @@ def breakdown(runtime: Runtime, bearer: str) -> dict[str, float]:
             call()
         costs[name] = round((time.perf_counter() - started) * 1000 / BREAKDOWN_CALLS, 2)
     return costs
+
+
+def _per(cpu: dict[str, float], role: str, load: WrkResult) -> str:
+    requests = load.requests - load.non_2xx
+    return f"{cpu.get(role, 0.0) * 1000 / requests:.2f}" if requests else "nan"
 
 
 def warm_up(url: str, bearer: str, script: str | None = None) -> None:
@@ -116,10 +132,12 @@ def run(report: Report, sizes: Sizes) -> None:
             raise RuntimeError("the bare app does not serve the registry's bytes")
         for process in (server, bare):
             warm_up(process.base_url + PATH, bearer)
+        ours_cpu: dict[str, float] = {}
+        base_cpu: dict[str, float] = {}
         ours_slices, base_slices = interleave(
             [
-                partial(wrk, server.base_url + PATH, seconds, token=bearer),
-                partial(wrk, bare.base_url + PATH, seconds, token=bearer),
+                timed_cpu(partial(wrk, server.base_url + PATH, seconds, token=bearer), ours_cpu),
+                timed_cpu(partial(wrk, bare.base_url + PATH, seconds, token=bearer), base_cpu),
             ],
             rounds,
         )
@@ -131,7 +149,12 @@ def run(report: Report, sizes: Sizes) -> None:
     notes = (
         f"{CLUSTERS:,} clusters, {len(body):,}-byte body; {setting}; in-process ms per "
         f"request {costs['request_ms']} (query {costs['list_clusters_ms']}, marshmallow "
-        f"dump {costs['dump_ms']}, /healthz {costs['healthz_ms']})"
+        f"dump {costs['dump_ms']}; the same request answering no clusters "
+        f"{costs['empty_list_ms']}, /healthz {costs['healthz_ms']})"
+    )
+    notes += (
+        f"; CPU ms per request: registry (API {_per(ours_cpu, 'api', ours)}, PostgreSQL "
+        f"{_per(ours_cpu, 'postgres', ours)}), bare (API {_per(base_cpu, 'api', base)})"
     )
     if ours.non_2xx or base.non_2xx:
         notes += f"; non-2xx: registry {ours.non_2xx}, bare {base.non_2xx}"
@@ -151,6 +174,7 @@ def run(report: Report, sizes: Sizes) -> None:
                 "bare": base.summary(),
                 "round_ratios": round_ratios(ours_slices, base_slices),
                 "in_process_ms": costs,
+                "cpu_seconds": {"registry": ours_cpu, "bare": base_cpu},
             },
         )
     )
