@@ -421,6 +421,12 @@ def timed_cpu(call: Callable[[], WrkResult], into: dict[str, float]) -> Callable
     return measured
 
 
+def cpu_ms_per_request(cpu: Mapping[str, float], load: WrkResult) -> dict[str, float]:
+    """CPU milliseconds per successful request of ``load``, by role (see ``timed_cpu``)."""
+    done = load.requests - load.non_2xx
+    return {role: round(seconds * 1000 / done, 3) for role, seconds in cpu.items()} if done else {}
+
+
 # -- memory ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Rss:

@@ -10,6 +10,7 @@ does meanwhile weighs on both alike.
 
 from __future__ import annotations
 
+import math
 import tempfile
 import time
 from collections.abc import Callable
@@ -24,9 +25,9 @@ from bench.apps import (
     BARE_BODY_ENV,
     GUNICORN_WORKERS,
     Process,
-    WrkResult,
     booster_env,
     combine,
+    cpu_ms_per_request,
     free_port,
     get,
     gunicorn_command,
@@ -85,11 +86,6 @@ def breakdown(runtime: Runtime, bearer: str) -> dict[str, float]:
             call()
         costs[name] = round((time.perf_counter() - started) * 1000 / BREAKDOWN_CALLS, 2)
     return costs
-
-
-def _per(cpu: dict[str, float], role: str, load: WrkResult) -> str:
-    requests = load.requests - load.non_2xx
-    return f"{cpu.get(role, 0.0) * 1000 / requests:.2f}" if requests else "nan"
 
 
 def warm_up(url: str, bearer: str, script: str | None = None) -> None:
@@ -152,9 +148,10 @@ def run(report: Report, sizes: Sizes) -> None:
         f"dump {costs['dump_ms']}; the same request answering no clusters "
         f"{costs['empty_list_ms']}, /healthz {costs['healthz_ms']})"
     )
+    ours_ms, base_ms = cpu_ms_per_request(ours_cpu, ours), cpu_ms_per_request(base_cpu, base)
     notes += (
-        f"; CPU ms per request: registry (API {_per(ours_cpu, 'api', ours)}, PostgreSQL "
-        f"{_per(ours_cpu, 'postgres', ours)}), bare (API {_per(base_cpu, 'api', base)})"
+        f"; CPU ms per request: registry (API {ours_ms.get('api', math.nan):.2f}, PostgreSQL "
+        f"{ours_ms.get('postgres', math.nan):.2f}), bare (API {base_ms.get('api', math.nan):.2f})"
     )
     if ours.non_2xx or base.non_2xx:
         notes += f"; non-2xx: registry {ours.non_2xx}, bare {base.non_2xx}"

@@ -38,6 +38,7 @@ from bench.apps import (
     WrkResult,
     booster_env,
     combine,
+    cpu_ms_per_request,
     free_port,
     gunicorn_command,
     interleave,
@@ -97,9 +98,7 @@ class Side:
         self.outbox_rows = _count(self.runtime, outbox)
 
     def cpu_ms_per_write(self) -> dict[str, float]:
-        load = combine(self.slices)
-        writes = load.requests - load.non_2xx
-        return {role: round(s * 1000 / writes, 3) for role, s in self.cpu.items() if writes}
+        return cpu_ms_per_request(self.cpu, combine(self.slices))
 
     def summary(self) -> dict[str, Any]:
         load = combine(self.slices)
