@@ -1,7 +1,32 @@
-"""HTTP routes of the events service under /api/v1."""
+"""HTTP routes of the events service under /api/v1 (thin: schema in, operation, schema out).
 
+Operators and frontends hold ``events:read`` / ``events:write``. A person with a
+``self`` token sees published events, registers themselves, and reads or cancels
+only their own registrations.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Response, url_for
+from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from services.events import operations as ops
+from services.events import schemas as s
+from services.events.adapters.repository import EventQuery
+from services.events.calendar import event_calendar
+from services.events.domain.model import Event, EventStatus
+from shared.auth import current_principal, requires
+from shared.errors import Forbidden, InvalidInput, NotFound
+from shared.http.pagination import decode_cursor, page
+from shared.idempotency import idempotent
+from shared.service import current_runtime
+from shared.uow import UnitOfWork
+
+READ, WRITE, SELF = "events:read", "events:write", "self"
 blueprint = Blueprint(
     "events",
     __name__,
@@ -12,3 +37,173 @@ blueprint = Blueprint(
 
 def blueprints() -> list[Blueprint]:
     return [blueprint]
+
+
+def _uow() -> UnitOfWork:
+    return current_runtime().uow
+
+
+def _visible(event: Event) -> Event:
+    """A draft is not shown to a person's own (``self``) token: it is not announced yet."""
+    if event.status is EventStatus.DRAFT and current_principal().is_self_only(READ):
+        raise NotFound(f"No event with id {event.id!r}.")
+    return event
+
+
+def _check_person(person_id: str, scope: str) -> None:
+    """Without ``scope``, a ``self`` token may act only for its own person."""
+    principal = current_principal()
+    if not principal.allows(scope) and principal.subject != person_id:
+        raise Forbidden("A self token may act only for its own person.")
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return value.astimezone(UTC) if value is not None else None
+
+
+def _event_cursor(cursor: str | None) -> tuple[datetime, str] | None:
+    """The (starts_at, id) a cursor of the event list holds; else a 422."""
+    after = decode_cursor(cursor, (str, str))
+    if after is None:
+        return None
+    try:
+        starts_at = datetime.fromisoformat(after[0])
+        if starts_at.tzinfo is None:
+            raise ValueError("naive")
+        starts_at = starts_at.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise InvalidInput(
+            "The cursor is not valid.", errors={"cursor": ["Not a valid cursor."]}, location="query"
+        ) from None
+    return starts_at, after[1]
+
+
+# -- events --------------------------------------------------------------------------
+@blueprint.route("/events")
+class Events(MethodView):
+    @requires(READ, SELF)
+    @blueprint.arguments(s.EventListArgs, location="query", as_kwargs=True)
+    @blueprint.response(200, s.EventPage)
+    def get(self, limit: int, cursor: str | None, **filters: Any) -> dict[str, Any]:
+        """Events by start time; filter by kind, status, and start (`from`, `to`)."""
+        query = EventQuery(
+            kind=filters.get("kind"),
+            status=filters.get("status"),
+            starts_from=_utc(filters.get("from_")),
+            starts_before=_utc(filters.get("to")),
+            hide_drafts=current_principal().is_self_only(READ),
+        )
+        items = ops.list_events(_uow(), query, limit + 1, _event_cursor(cursor))
+        return page(items, limit, key=lambda event: [event.starts_at.isoformat(), event.id])
+
+    @requires(WRITE)
+    @idempotent
+    @blueprint.arguments(s.EventWrite)
+    @blueprint.response(201, s.EventSchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Create an event or business trip as a draft (`events.event.created`)."""
+        event = ops.create_event(_uow(), data)
+        return event, 201, {"Location": url_for("events.EventView", event_id=event.id)}
+
+
+@blueprint.route("/events/<string:event_id>")
+class EventView(MethodView):
+    @requires(READ, SELF)
+    @blueprint.response(200, s.EventSchema)
+    def get(self, event_id: str) -> Any:
+        """One event, with its seats taken and left."""
+        return _visible(ops.get_event(_uow(), event_id))
+
+
+@blueprint.route("/events/<string:event_id>.ics")
+class EventCalendar(MethodView):
+    @requires(READ, SELF)
+    @blueprint.response(200, content_type="text/calendar")
+    def get(self, event_id: str) -> Response:
+        """The event as an iCalendar file, in its venue's time zone."""
+        event = _visible(ops.get_event(_uow(), event_id))
+        return Response(
+            event_calendar(event),
+            mimetype="text/calendar",
+            headers={
+                "Content-Disposition": f'attachment; filename="{event.id}.ics"',
+            },
+        )
+
+
+@blueprint.route("/events/<string:event_id>/publish")
+class EventPublish(MethodView):
+    @requires(WRITE)
+    @idempotent
+    @blueprint.response(200, s.EventSchema)
+    def post(self, event_id: str) -> Any:
+        """Open the draft for registration (`events.event.published`)."""
+        return ops.publish_event(_uow(), event_id)
+
+
+@blueprint.route("/events/<string:event_id>/cancel")
+class EventCancel(MethodView):
+    @requires(WRITE)
+    @idempotent
+    @blueprint.arguments(s.Reason)
+    @blueprint.response(200, s.EventSchema)
+    def post(self, data: dict[str, Any], event_id: str) -> Any:
+        """Cancel the event and its registrations (`events.event.cancelled`)."""
+        return ops.cancel_event(_uow(), event_id, data.get("reason"))
+
+
+# -- registrations -------------------------------------------------------------------
+@blueprint.route("/events/<string:event_id>/registrations")
+class Registrations(MethodView):
+    @requires(READ)
+    @blueprint.arguments(s.RegistrationListArgs, location="query", as_kwargs=True)
+    @blueprint.response(200, s.RegistrationPage)
+    def get(
+        self, event_id: str, limit: int, cursor: str | None, status: str | None = None
+    ) -> dict[str, Any]:
+        """Registrations in the order they were made; `status=waitlisted` is the queue."""
+        items = ops.list_registrations(
+            _uow(), event_id, status, limit + 1, decode_cursor(cursor, (int,))
+        )
+        views = [s.registration_view(registration, place) for registration, place in items]
+        return page(views, limit, key=lambda view: [view["sequence"]])
+
+    @requires(WRITE, SELF)
+    @idempotent
+    @blueprint.arguments(s.RegistrationWrite)
+    @blueprint.response(201, s.RegistrationSchema)
+    def post(self, data: dict[str, Any], event_id: str) -> Any:
+        """Register a person: `confirmed` while seats last, then `waitlisted`
+        (`events.registration.confirmed` / `.waitlisted`)."""
+        _check_person(data["person_id"], WRITE)
+        registration, place = ops.register(_uow(), event_id, data["person_id"])
+        location = url_for(
+            "events.RegistrationView", event_id=event_id, registration_id=registration.id
+        )
+        return s.registration_view(registration, place), 201, {"Location": location}
+
+
+@blueprint.route("/events/<string:event_id>/registrations/<string:registration_id>")
+class RegistrationView(MethodView):
+    @requires(READ, SELF)
+    @blueprint.response(200, s.RegistrationSchema)
+    def get(self, event_id: str, registration_id: str) -> Any:
+        """One registration, with its place on the waitlist."""
+        registration, place = ops.get_registration(_uow(), event_id, registration_id)
+        _check_person(registration.person_id, READ)
+        return s.registration_view(registration, place)
+
+
+@blueprint.route("/events/<string:event_id>/registrations/<string:registration_id>/cancel")
+class RegistrationCancel(MethodView):
+    @requires(WRITE, SELF)
+    @idempotent
+    @blueprint.arguments(s.Reason)
+    @blueprint.response(200, s.RegistrationSchema)
+    def post(self, data: dict[str, Any], event_id: str, registration_id: str) -> Any:
+        """Cancel a registration (`events.registration.cancelled`); a freed seat goes to
+        the first on the waitlist (`events.registration.promoted`)."""
+        registration, _ = ops.get_registration(_uow(), event_id, registration_id)
+        _check_person(registration.person_id, WRITE)
+        cancelled = ops.cancel_registration(_uow(), event_id, registration_id, data.get("reason"))
+        return s.registration_view(cancelled, None)

@@ -1,13 +1,42 @@
-"""Events the events service subscribes to, and their handlers."""
+"""Events the events service subscribes to, and their handlers.
+
+It keeps its own read copy of the registry's people, so that a registration names a
+known person without asking the registry; a removed person's registrations end.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 
+from services.events import operations as ops
+from services.events.adapters.repository import EventsRepository
 from shared.bus.consumer import Handler
+from shared.events import CloudEvent
 from shared.service import Runtime
+from shared.uow import Transaction
+
+
+def person_changed(event_: CloudEvent, tx: Transaction) -> None:
+    """registry.person.registered / .updated: keep the newest copy."""
+    EventsRepository(tx.session).save_person(event_.data, _at(event_))
+
+
+def person_removed(event_: CloudEvent, tx: Transaction) -> None:
+    """registry.person.removed: end their registrations, then forget them."""
+    ops.forget_person(tx, event_.data["id"], _at(event_))
+
+
+def _at(event_: CloudEvent) -> datetime:
+    """When the registry made the change: orders updates that arrive out of order."""
+    at = datetime.fromisoformat(event_.time)
+    return at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def subscriptions(runtime: Runtime) -> Mapping[str, Handler]:
     """Event type (or topic pattern) -> handler."""
-    return {}
+    return {
+        "registry.person.registered": person_changed,
+        "registry.person.updated": person_changed,
+        "registry.person.removed": person_removed,
+    }

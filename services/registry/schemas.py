@@ -15,26 +15,13 @@ from services.registry.domain.model import (
     Region,
     SizeClass,
 )
+from shared.http.fields import COUNTRY_CODE, choices, not_blank, text
 from shared.http.pagination import PageArgs, page_schema
 
-COUNTRY_CODE = validate.Regexp(r"^[A-Za-z]{2}$", error="Not an ISO 3166-1 alpha-2 code.")
 PHONE = validate.Regexp(r"^\+?[0-9][0-9 ().-]{4,30}$", error="Not a valid phone number.")
 
 
-def not_blank(value: str) -> None:
-    if not value.strip():
-        raise ValidationError("Must not be blank.")
-
-
 NAME = [validate.Length(min=1, max=200), not_blank]
-
-
-def _choices(enum: type) -> validate.OneOf:
-    return validate.OneOf([member.value for member in enum])
-
-
-def _text(max_length: int, **kwargs: object) -> fields.String:
-    return fields.String(validate=validate.Length(max=max_length), **kwargs)  # type: ignore[arg-type]
 
 
 # -- countries -----------------------------------------------------------------------
@@ -46,7 +33,7 @@ class PolicySchema(Schema):
 class CountrySchema(Schema):
     code = fields.String(required=True)
     names = fields.Method("_names", dump_only=True)
-    region = fields.String(validate=_choices(Region), required=True)
+    region = fields.String(validate=choices(Region), required=True)
     programme = fields.Boolean(
         metadata={"description": "A country of the Booster Track programme."}
     )
@@ -61,7 +48,7 @@ class CountrySchema(Schema):
 
 
 class CountryListArgs(PageArgs):
-    region = fields.String(validate=_choices(Region))
+    region = fields.String(validate=choices(Region))
     programme = fields.Boolean()
 
 
@@ -76,7 +63,7 @@ class LabelSchema(Schema):
         validate=[validate.Length(min=1, max=160), not_blank],
         metadata={"example": "ESCA Cluster Management Excellence"},
     )
-    level = fields.String(required=True, validate=_choices(LabelLevel))
+    level = fields.String(required=True, validate=choices(LabelLevel))
     awarded_on = fields.Date(required=True)
     valid_until = fields.Date(allow_none=True)
 
@@ -91,9 +78,9 @@ class ClusterWrite(Schema):
 
     name = fields.String(required=True, validate=NAME)
     country = fields.String(required=True, validate=COUNTRY_CODE)
-    kind = fields.String(required=True, validate=_choices(ClusterKind))
-    acronym = _text(40, allow_none=True)
-    city = _text(120, allow_none=True)
+    kind = fields.String(required=True, validate=choices(ClusterKind))
+    acronym = text(40, allow_none=True)
+    city = text(120, allow_none=True)
     sectors = fields.List(
         fields.String(validate=validate.Length(min=1, max=80)),
         validate=validate.Length(max=20),
@@ -104,7 +91,7 @@ class ClusterWrite(Schema):
     website = fields.Url(
         allow_none=True, schemes={"http", "https"}, validate=validate.Length(max=300)
     )
-    description = _text(5000, allow_none=True)
+    description = text(5000, allow_none=True)
     members_count = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=1_000_000))
 
 
@@ -117,15 +104,15 @@ class ClusterSchema(Schema):
     name = fields.String(required=True)
     acronym = fields.String(allow_none=True)
     country = fields.String(required=True)
-    region = fields.String(validate=_choices(Region), required=True)
+    region = fields.String(validate=choices(Region), required=True)
     city = fields.String(allow_none=True)
-    kind = fields.String(validate=_choices(ClusterKind), required=True)
+    kind = fields.String(validate=choices(ClusterKind), required=True)
     sectors = fields.List(fields.String(), required=True)
     founded = fields.Integer(allow_none=True)
     website = fields.String(allow_none=True)
     description = fields.String(allow_none=True)
     members_count = fields.Integer(allow_none=True)
-    status = fields.String(validate=_choices(ClusterStatus), required=True)
+    status = fields.String(validate=choices(ClusterStatus), required=True)
     labels = fields.List(fields.Nested(LabelSchema), required=True)
     version = fields.Integer(required=True)
     created_at = fields.AwareDateTime(required=True)
@@ -134,10 +121,10 @@ class ClusterSchema(Schema):
 
 class ClusterListArgs(PageArgs):
     country = fields.String(validate=COUNTRY_CODE)
-    region = fields.String(validate=_choices(Region))
+    region = fields.String(validate=choices(Region))
     sector = fields.String(validate=validate.Length(min=1, max=80))
-    label = fields.String(validate=_choices(LabelLevel), metadata={"description": "label level"})
-    status = fields.String(validate=_choices(ClusterStatus))
+    label = fields.String(validate=choices(LabelLevel), metadata={"description": "label level"})
+    status = fields.String(validate=choices(ClusterStatus))
     q = fields.String(
         validate=validate.Length(min=1, max=100), metadata={"description": "in names"}
     )
@@ -153,8 +140,8 @@ class StatusChange(Schema):
 # -- members -------------------------------------------------------------------------
 class MemberWrite(Schema):
     name = fields.String(required=True, validate=NAME)
-    size_class = fields.String(allow_none=True, validate=_choices(SizeClass))
-    sector = _text(80, allow_none=True)
+    size_class = fields.String(allow_none=True, validate=choices(SizeClass))
+    sector = text(80, allow_none=True)
     country = fields.String(allow_none=True, validate=COUNTRY_CODE)
     joined_on = fields.Date(allow_none=True)
 
@@ -163,7 +150,7 @@ class MemberSchema(Schema):
     id = fields.String(required=True)
     cluster_id = fields.String(required=True)
     name = fields.String(required=True)
-    size_class = fields.String(validate=_choices(SizeClass), allow_none=True)
+    size_class = fields.String(validate=choices(SizeClass), allow_none=True)
     sector = fields.String(allow_none=True)
     country = fields.String(allow_none=True)
     joined_on = fields.Date(required=True)
@@ -187,9 +174,9 @@ MemberPage = page_schema(MemberSchema, "MemberPage")
 class PersonWrite(Schema):
     name = fields.String(required=True, validate=NAME)
     email = fields.Email(required=True, validate=validate.Length(max=320))
-    language = fields.String(required=True, validate=_choices(Language))
+    language = fields.String(required=True, validate=choices(Language))
     cluster_id = fields.String(allow_none=True, validate=validate.Length(min=1, max=36))
-    role = fields.String(validate=_choices(PersonRole))
+    role = fields.String(validate=choices(PersonRole))
     phone = fields.String(allow_none=True, validate=PHONE)
     country = fields.String(allow_none=True, validate=COUNTRY_CODE)
 
@@ -202,10 +189,10 @@ class PersonSchema(Schema):
     id = fields.String(required=True)
     name = fields.String(required=True)
     email = fields.String(required=True)
-    language = fields.String(validate=_choices(Language), required=True)
+    language = fields.String(validate=choices(Language), required=True)
     cluster_id = fields.String(allow_none=True)
     country = fields.String(allow_none=True)
-    role = fields.String(validate=_choices(PersonRole), required=True)
+    role = fields.String(validate=choices(PersonRole), required=True)
     phone = fields.String(allow_none=True)
     status = fields.Constant("active")
     version = fields.Integer(required=True)
@@ -215,8 +202,8 @@ class PersonSchema(Schema):
 
 class PersonListArgs(PageArgs):
     cluster_id = fields.String(validate=validate.Length(min=1, max=36))
-    role = fields.String(validate=_choices(PersonRole))
-    language = fields.String(validate=_choices(Language))
+    role = fields.String(validate=choices(PersonRole))
+    language = fields.String(validate=choices(Language))
     q = fields.String(
         validate=validate.Length(min=1, max=100), metadata={"description": "in names and emails"}
     )

@@ -3,6 +3,6 @@
 Importing this package fills ``shared.events.CATALOGUE``.
 """
 
-from shared.events.types import registry
+from shared.events.types import events, registry
 
-__all__ = ["registry"]
+__all__ = ["events", "registry"]

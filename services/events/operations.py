@@ -1,0 +1,264 @@
+"""What the events service does: each operation is one transaction with the events it causes.
+
+Every change to an event's seats or waitlist first locks the event's row, so that
+concurrent registrations and cancellations are applied one after the other: the
+capacity is never exceeded and a freed seat goes to the first on the waitlist.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from services.events.adapters.repository import EventQuery, EventsRepository
+from services.events.domain.model import (
+    Event,
+    EventFormat,
+    EventKind,
+    Registration,
+    RegistrationStatus,
+    now,
+)
+from shared.errors import Conflict, InvalidInput, NotFound
+from shared.uow import Transaction, UnitOfWork
+
+PERSON_REMOVED = "The person was removed from the registry."
+
+
+# -- reads ---------------------------------------------------------------------------
+def get_event(uow: UnitOfWork, event_id: str) -> Event:
+    with uow.read() as session:
+        return _event(EventsRepository(session), event_id)
+
+
+def list_events(uow: UnitOfWork, query: EventQuery, limit: int, after: Any) -> list[Event]:
+    with uow.read() as session:
+        return EventsRepository(session).list_events(query, limit, after)
+
+
+def list_registrations(
+    uow: UnitOfWork, event_id: str, status: str | None, limit: int, after: Any
+) -> list[tuple[Registration, int | None]]:
+    """A page of the event's registrations in the order they were made, each with its
+    place on the waitlist (1 = next in line) when waitlisted."""
+    with uow.read() as session:
+        repo = EventsRepository(session)
+        _event(repo, event_id)
+        items = repo.list_registrations(event_id, status, limit, after)
+        waitlisted = [r for r in items if r.status is RegistrationStatus.WAITLISTED]
+        ahead = repo.waitlisted_before(event_id, waitlisted[0].sequence) if waitlisted else 0
+    # a page covers consecutive sequences, so its waitlisted entries are consecutive too
+    positions = {r.id: ahead + index for index, r in enumerate(waitlisted, start=1)}
+    return [(r, positions.get(r.id)) for r in items]
+
+
+def get_registration(
+    uow: UnitOfWork, event_id: str, registration_id: str
+) -> tuple[Registration, int | None]:
+    with uow.read() as session:
+        repo = EventsRepository(session)
+        registration = _registration(repo, event_id, registration_id)
+        return registration, _position(repo, registration)
+
+
+# -- events --------------------------------------------------------------------------
+def create_event(uow: UnitOfWork, data: dict[str, Any]) -> Event:
+    with uow.begin() as tx:
+        event = Event(
+            kind=EventKind(data["kind"]),
+            title=" ".join(data["title"].split()),
+            format=EventFormat(data["format"]),
+            starts_at=_utc(data["starts_at"]),
+            ends_at=_utc(data["ends_at"]),
+            timezone=data["timezone"],
+            capacity=data.get("capacity"),
+            city=data.get("city"),
+            country=data["country"].upper() if data.get("country") else None,
+            online_link=data.get("online_link"),
+            registration_closes_at=_utc(data.get("registration_closes_at")),
+            description=data.get("description"),
+        )
+        EventsRepository(tx.session).add_event(event)
+        tx.emit("events.event.created", subject=event.id, data=event_data(event))
+        return event
+
+
+def publish_event(uow: UnitOfWork, event_id: str) -> Event:
+    with uow.begin() as tx:
+        repo = EventsRepository(tx.session)
+        event = _event(repo, event_id, lock=True).publish(now())
+        repo.save_event(event)
+        tx.emit("events.event.published", subject=event.id, data=event_data(event))
+        return event
+
+
+def cancel_event(uow: UnitOfWork, event_id: str, reason: str | None) -> Event:
+    """Cancel the event and every live registration to it."""
+    with uow.begin() as tx:
+        repo = EventsRepository(tx.session)
+        event = _event(repo, event_id, lock=True)
+        cancelled = event.cancel()
+        at = now()
+        person_ids = []
+        for registration in repo.active_registrations(event.id):
+            repo.save_registration(registration.cancel(at, reason or "The event was cancelled."))
+            person_ids.append(registration.person_id)
+        repo.save_event(cancelled)
+        tx.emit(
+            "events.event.cancelled",
+            subject=event.id,
+            data={**event_data(cancelled), "reason": reason, "person_ids": person_ids},
+        )
+        return cancelled
+
+
+# -- registrations -------------------------------------------------------------------
+def register(uow: UnitOfWork, event_id: str, person_id: str) -> tuple[Registration, int | None]:
+    """Give the person a seat, or a place on the waitlist when the event is full."""
+    with uow.begin() as tx:
+        repo = EventsRepository(tx.session)
+        event = _event(repo, event_id, lock=True)
+        person = repo.person(person_id)
+        if person is None or person.removed:
+            raise InvalidInput(
+                f"No person with id {person_id!r} is known to the events service.",
+                errors={"person_id": ["Unknown person."]},
+            )
+        existing = repo.active_registration(event.id, person_id)
+        if existing is not None:
+            raise Conflict(
+                f"The person is already registered ({existing.status}) as {existing.id}."
+            )
+        admitted, status = event.admit(now())
+        registration = Registration(
+            event_id=event.id,
+            person_id=person_id,
+            status=status,
+            sequence=admitted.registrations,
+        )
+        repo.save_event(admitted)
+        repo.add_registration(registration)
+        position = _position(repo, registration)
+        tx.emit(
+            f"events.registration.{status.value}",
+            subject=registration.id,
+            data=registration_data(registration, admitted, position),
+        )
+        return registration, position
+
+
+def cancel_registration(
+    uow: UnitOfWork, event_id: str, registration_id: str, reason: str | None
+) -> Registration:
+    """Cancel a registration; a seat it held goes to the first on the waitlist."""
+    with uow.begin() as tx:
+        repo = EventsRepository(tx.session)
+        event = _event(repo, event_id, lock=True)
+        registration = _registration(repo, event.id, registration_id)
+        return _cancel(tx, repo, event, registration, reason)
+
+
+def forget_person(tx: Transaction, person_id: str, at: datetime) -> None:
+    """The registry removed the person: drop their data, end their registrations."""
+    repo = EventsRepository(tx.session)
+    for event_id in repo.events_with_active_registrations_of(person_id):
+        event = _event(repo, event_id, lock=True)
+        registration = repo.active_registration(event_id, person_id)
+        if registration is not None:
+            _cancel(tx, repo, event, registration, PERSON_REMOVED)
+    repo.forget_person(person_id, at)
+
+
+def _cancel(
+    tx: Transaction,
+    repo: EventsRepository,
+    event: Event,
+    registration: Registration,
+    reason: str | None,
+) -> Registration:
+    at = now()
+    cancelled = registration.cancel(at, reason)
+    repo.save_registration(cancelled)
+    event = event.release(registration)
+    tx.emit(
+        "events.registration.cancelled",
+        subject=cancelled.id,
+        data={**registration_data(cancelled, event, None), "reason": reason},
+    )
+    if registration.holds_seat:
+        filled = event.fill_seat(at)
+        first = repo.first_waitlisted(event.id) if filled else None
+        if filled and first:
+            promoted = first.promote(at)
+            repo.save_registration(promoted)
+            event = filled
+            tx.emit(
+                "events.registration.promoted",
+                subject=promoted.id,
+                data=registration_data(promoted, event, None),
+            )
+    repo.save_event(event)
+    return cancelled
+
+
+# -- event data ----------------------------------------------------------------------
+def event_summary(event: Event) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "kind": event.kind.value,
+        "title": event.title,
+        "format": event.format.value,
+        "starts_at": event.starts_at,
+        "ends_at": event.ends_at,
+        "timezone": event.timezone,
+        "city": event.city,
+        "country": event.country,
+        "online_link": event.online_link,
+    }
+
+
+def event_data(event: Event) -> dict[str, Any]:
+    return {
+        **event_summary(event),
+        "status": event.status.value,
+        "capacity": event.capacity,
+        "registration_closes_at": event.registration_closes_at,
+    }
+
+
+def registration_data(
+    registration: Registration, event: Event, position: int | None
+) -> dict[str, Any]:
+    return {
+        "id": registration.id,
+        "event_id": registration.event_id,
+        "person_id": registration.person_id,
+        "status": registration.status.value,
+        "waitlist_position": position,
+        "event": event_summary(event),
+    }
+
+
+# -- helpers -------------------------------------------------------------------------
+def _event(repo: EventsRepository, event_id: str, *, lock: bool = False) -> Event:
+    event = repo.event(event_id, lock=lock)
+    if event is None:
+        raise NotFound(f"No event with id {event_id!r}.")
+    return event
+
+
+def _registration(repo: EventsRepository, event_id: str, registration_id: str) -> Registration:
+    registration = repo.registration(event_id, registration_id)
+    if registration is None:
+        raise NotFound(f"No registration {registration_id!r} to event {event_id!r}.")
+    return registration
+
+
+def _position(repo: EventsRepository, registration: Registration) -> int | None:
+    if registration.status is not RegistrationStatus.WAITLISTED:
+        return None
+    return repo.waitlisted_before(registration.event_id, registration.sequence) + 1
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return value.astimezone(UTC) if value is not None else None

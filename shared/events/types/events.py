@@ -1,0 +1,93 @@
+"""Events published by the events service: events, business trips and registrations.
+
+Registration events carry the event's essentials (title, times, place, link), so that
+notifications can write to the person without asking the events service.
+"""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from shared.events.catalogue import CATALOGUE
+
+KINDS = ("launch", "joint_meeting", "business_trip", "webinar", "workshop", "fair")
+FORMATS = ("online", "in_person", "hybrid")
+STATUSES = ("draft", "published", "completed", "cancelled")
+REGISTRATION_STATUSES = ("confirmed", "waitlisted", "cancelled", "attended", "no_show")
+
+
+class EventSummary(Schema):
+    id = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    title = fields.String(required=True)
+    format = fields.String(required=True, validate=validate.OneOf(FORMATS))
+    starts_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(required=True)
+    timezone = fields.String(required=True, metadata={"description": "IANA time zone"})
+    city = fields.String(allow_none=True)
+    country = fields.String(allow_none=True)
+    online_link = fields.String(allow_none=True)
+
+
+class EventData(EventSummary):
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    capacity = fields.Integer(allow_none=True, metadata={"description": "null: no limit"})
+    registration_closes_at = fields.AwareDateTime(allow_none=True)
+
+
+class EventCancelled(EventData):
+    reason = fields.String(allow_none=True)
+    person_ids = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "Everyone whose registration the cancellation ended."},
+    )
+
+
+class RegistrationData(Schema):
+    id = fields.String(required=True)
+    event_id = fields.String(required=True)
+    person_id = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(REGISTRATION_STATUSES))
+    waitlist_position = fields.Integer(
+        allow_none=True, metadata={"description": "1 = next in line; null unless waitlisted"}
+    )
+    event = fields.Nested(EventSummary, required=True)
+
+
+class RegistrationCancelled(RegistrationData):
+    reason = fields.String(allow_none=True)
+
+
+_r = CATALOGUE.register
+_r("events.event.created", EventData, doc="An event or business trip was created as a draft.")
+_r(
+    "events.event.published",
+    EventData,
+    doc="An event was published: registration is open until `registration_closes_at`.",
+)
+_r(
+    "events.event.cancelled",
+    EventCancelled,
+    doc="An event was cancelled; every live registration ended (`person_ids`).",
+)
+_r(
+    "events.registration.confirmed",
+    RegistrationData,
+    doc="A person registered and has a seat.",
+)
+_r(
+    "events.registration.waitlisted",
+    RegistrationData,
+    doc="A person registered to a full event and is on its waitlist (`waitlist_position`).",
+)
+_r(
+    "events.registration.cancelled",
+    RegistrationCancelled,
+    doc="A registration was cancelled (by the person, an operator, or their removal).",
+)
+_r(
+    "events.registration.promoted",
+    RegistrationData,
+    doc="A seat freed up and the first person on the waitlist now has it.",
+)
