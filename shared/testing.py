@@ -175,3 +175,23 @@ def service_harness(
         yield ServiceHarness(runtime=runtime, app=create_app(runtime), secret=secret)
     finally:
         runtime.database.dispose()
+
+
+def delete_queues(service: str, bus: Any) -> None:
+    """Delete a service's queues (main, retry, dead) from the broker; gone is fine."""
+    from kombu import Connection
+
+    from shared.bus.topology import Topology
+
+    with Connection(bus.broker_url) as connection:
+        for queue in Topology(service, (), bus).all_queues():
+            channel = connection.channel()
+            try:
+                channel.queue_delete(queue.name)
+            except Exception:  # noqa: BLE001 - already gone
+                pass
+            finally:
+                try:
+                    channel.close()
+                except Exception:  # noqa: BLE001
+                    pass

@@ -17,6 +17,9 @@ from shared.service import Runtime
 from shared.uow import Transaction
 
 
+SUBSCRIBES = ("registry.person.registered", "registry.person.updated", "registry.person.removed")
+
+
 def person_changed(event_: CloudEvent, tx: Transaction) -> None:
     """registry.person.registered / .updated: keep the newest copy."""
     EventsRepository(tx.session).save_person(event_.data, _at(event_))

@@ -15,5 +15,6 @@ SPEC = ServiceSpec(
     migrations=Path(__file__).parent / "migrations",
     blueprints=api.blueprints,
     handlers=handlers.subscriptions,
+    subscribes=handlers.SUBSCRIBES,
     title="Booster Track events API",
 )

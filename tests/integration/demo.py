@@ -6,10 +6,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from kombu import Connection
 from marshmallow import Schema, fields
 from sqlalchemy import Column, Integer, String, Table, func, insert, select
 
+from shared import testing
 from shared.bus.consumer import EventConsumer, Handler
 from shared.bus.topology import Topology
 from shared.config import BusSettings
@@ -118,17 +118,5 @@ class Demo:
         return predicate()
 
     def delete_queues(self) -> None:
-        topology = Topology(self.service, (), self.bus)
-        with Connection(self.bus.broker_url) as connection:
-            for queue in topology.all_queues():
-                channel = connection.channel()
-                try:
-                    channel.queue_delete(queue.name)
-                except Exception:  # noqa: BLE001 - already gone
-                    pass
-                finally:
-                    try:
-                        channel.close()
-                    except Exception:  # noqa: BLE001
-                        pass
+        testing.delete_queues(self.service, self.bus)
         self.database.dispose()

@@ -1,0 +1,123 @@
+"""Registry → events over the real RabbitMQ and PostgreSQL (flows 1 and 4 of the design).
+
+A person registered through the registry's API reaches the events service's read copy
+through the registry's outbox relay and the events service's consumer; the person can
+then register for a trip. When the registry removes them, their seat goes to the first
+on the waitlist, and a subscriber of ``events.registration.promoted`` hears of it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from kombu import Connection, Exchange, Queue
+
+from shared.config import BusSettings, Settings
+from shared.migrations import upgrade
+from shared.service import Runtime, bootstrap, create_app, load_spec
+from shared.testing import ServiceHarness, delete_queues, fresh_postgres_database
+from shared.worker import Worker
+from tests.conftest import TEST_SECRET
+from tests.integration.events.conftest import new_event, register, registrations
+
+
+def _runtime(name: str, url: str, bus: BusSettings, tmp_path: Path) -> Runtime:
+    upgrade(load_spec(name), url)
+    settings = Settings(
+        environment="test",
+        var_dir=tmp_path,
+        jwt_secret=TEST_SECRET,
+        database_urls={name: url},
+        bus=bus,
+    )
+    return bootstrap(load_spec(name), settings)
+
+
+@pytest.fixture
+def platform(
+    postgres_admin_url: str, bus_settings: BusSettings, tmp_path: Path
+) -> Iterator[dict[str, ServiceHarness]]:
+    """The registry and the events service, each with its database and worker."""
+    with (
+        fresh_postgres_database(postgres_admin_url) as registry_url,
+        fresh_postgres_database(postgres_admin_url) as events_url,
+    ):
+        runtimes = {
+            "registry": _runtime("registry", registry_url, bus_settings, tmp_path),
+            "events": _runtime("events", events_url, bus_settings, tmp_path),
+        }
+        workers = [Worker(runtime) for runtime in runtimes.values()]
+        for worker in workers:
+            worker.start()
+        try:
+            assert all(worker.wait_ready(15) for worker in workers)
+            yield {
+                name: ServiceHarness(runtime, create_app(runtime), TEST_SECRET)
+                for name, runtime in runtimes.items()
+            }
+        finally:
+            for worker in workers:
+                worker.stop()
+            for worker in workers:
+                worker.join(15)
+            delete_queues("events", bus_settings)
+            for runtime in runtimes.values():
+                runtime.database.dispose()
+
+
+def _eventually(check: Callable[[], bool], timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "not within the time allowed"
+        time.sleep(0.05)
+
+
+def _person(registry: ServiceHarness, name: str, email: str) -> dict:
+    response = registry.client.post(
+        "/api/v1/people",
+        json={"name": name, "email": email, "language": "ar"},
+        headers=registry.headers("registry:write"),
+    )
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def test_people_flow_from_the_registry_to_event_registrations(
+    platform: dict[str, ServiceHarness], bus_settings: BusSettings
+) -> None:
+    registry, events = platform["registry"], platform["events"]
+    trip = new_event(events, capacity=1)
+    leaving = _person(registry, "Karim Haddad", "karim@example.org")
+    waiting = _person(registry, "Salma Idrissi", "salma@example.org")
+    _eventually(lambda: register(events, trip["id"], leaving["id"]).status_code == 201)
+    _eventually(lambda: register(events, trip["id"], waiting["id"]).status_code == 201)
+    assert [r["status"] for r in registrations(events, trip["id"])] == ["confirmed", "waitlisted"]
+
+    exchange = Exchange(bus_settings.exchange, type="topic", durable=True)
+    with Connection(bus_settings.broker_url) as connection:
+        listener = Queue("", exchange, routing_key="events.registration.promoted", exclusive=True)(
+            connection.channel()
+        )
+        listener.declare()
+        removed = registry.client.delete(
+            f"/api/v1/people/{leaving['id']}", headers=registry.headers("registry:write")
+        )
+        assert removed.status_code == 204
+        _eventually(lambda: registrations(events, trip["id"])[1]["status"] == "confirmed")
+        message = None
+        deadline = time.monotonic() + 15
+        while message is None and time.monotonic() < deadline:
+            message = listener.get(no_ack=True)
+            time.sleep(0.05)
+    assert message is not None, "no events.registration.promoted on the exchange"
+    payload = json.loads(message.body)
+    assert payload["type"] == "events.registration.promoted"
+    assert payload["data"]["person_id"] == waiting["id"]
+    assert payload["data"]["event"]["title"] == "Business trip to Lyon"
+    first = registrations(events, trip["id"])[0]
+    assert first["status"] == "cancelled"
+    assert first["cancel_reason"] == "The person was removed from the registry."

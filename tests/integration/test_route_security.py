@@ -1,0 +1,75 @@
+"""Every ``/api/v1`` route of every service checks the token and the scope (both databases)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from shared.testing import ServiceHarness, service_harness
+from tests.conftest import TEST_SECRET
+
+ID = "00000000-0000-0000-0000-000000000000"
+SERVICES_WITH_ROUTES = {"registry": 20, "events": 9}
+"""Each service with an API, and how many routes (method, path) it has at least."""
+
+
+@pytest.fixture(params=sorted(SERVICES_WITH_ROUTES))
+def harness(
+    request: pytest.FixtureRequest, database_url: str, tmp_path: Path
+) -> Iterator[ServiceHarness]:
+    with service_harness(request.param, database_url, tmp_path, TEST_SECRET) as harness:
+        yield harness
+
+
+def _routes(harness: ServiceHarness) -> list[tuple[str, str]]:
+    found = []
+    for rule in harness.app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1"):
+            continue
+        path = re.sub(
+            r"<(?:\w+:)?(\w+)>", lambda m: "MA" if m.group(1) == "code" else ID, rule.rule
+        )
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            found.append((method, path))
+    return found
+
+
+def _scopes(harness: ServiceHarness) -> tuple[str, str]:
+    return f"{harness.runtime.name}:read", f"{harness.runtime.name}:write"
+
+
+def test_there_are_routes_to_check(harness: ServiceHarness) -> None:
+    assert len(_routes(harness)) >= SERVICES_WITH_ROUTES[harness.runtime.name]
+
+
+def test_every_route_refuses_a_missing_or_bad_token(harness: ServiceHarness) -> None:
+    for method, path in _routes(harness):
+        for headers in ({}, {"Authorization": "Bearer not-a-jwt"}):
+            response = harness.client.open(path, method=method, json={}, headers=headers)
+            assert response.status_code == 401, (method, path)
+            assert response.mimetype == "application/problem+json"
+            assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_every_route_needs_its_scope(harness: ServiceHarness) -> None:
+    read, write = _scopes(harness)
+    others = "mentoring:read mentoring:write notifications:read notifications:write"
+    for method, path in _routes(harness):
+        wrong = write if method == "GET" else read
+        response = harness.client.open(
+            path, method=method, json={}, headers=harness.headers(f"{wrong} {others}")
+        )
+        assert response.status_code == 403, (method, path, response.get_json())
+
+
+def test_the_right_scope_gets_past_authorisation(harness: ServiceHarness) -> None:
+    for scope in ("admin", " ".join(_scopes(harness))):
+        for method, path in _routes(harness):
+            response = harness.client.open(
+                path, method=method, json={}, headers=harness.headers(scope)
+            )
+            assert response.status_code not in (401, 403), (method, path, response.get_json())
+            assert response.status_code < 500, (method, path, response.get_json())
