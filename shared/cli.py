@@ -177,16 +177,16 @@ def dlq() -> None:
     """Dead-letter queues: look, and replay."""
 
 
-def _require_dead_queue(connection: Any, service: str) -> None:
+def _require_dead_queue(connection: Any, service: str, exchange: str) -> None:
     from shared.bus.topology import dead_queue_name
 
+    name = dead_queue_name(service, exchange)
     channel = connection.channel()
     try:
-        channel.queue_declare(dead_queue_name(service), passive=True)
+        channel.queue_declare(name, passive=True)
     except connection.channel_errors as exc:
         raise click.ClickException(
-            f"no queue {dead_queue_name(service)} on the broker (has the {service} worker "
-            f"ever run?): {exc}"
+            f"no queue {name} on the broker (has the {service} worker ever run?): {exc}"
         ) from exc
     finally:
         try:
@@ -206,8 +206,8 @@ def dlq_list(service: str, limit: int) -> None:
     settings = _settings()
     _require_broker(settings, "booster dlq")
     with connect(settings.bus) as connection:
-        _require_dead_queue(connection, service)
-        for letter in list_dead(connection, service, limit):
+        _require_dead_queue(connection, service, settings.bus.exchange)
+        for letter in list_dead(connection, service, limit, settings.bus.exchange):
             click.echo(json.dumps(asdict(letter), ensure_ascii=False))
 
 
@@ -218,13 +218,14 @@ def dlq_replay(service: str, message_id: str | None) -> None:
     """Return dead letters to the service's queue."""
     from shared.bus.connection import connect
     from shared.bus.dlq import replay
+    from shared.bus.topology import queue_name
 
     settings = _settings()
     _require_broker(settings, "booster dlq")
     with connect(settings.bus) as connection:
-        _require_dead_queue(connection, service)
-        count = replay(connection, service, message_id)
-    click.echo(f"replayed {count} message(s) to booster.{service}")
+        _require_dead_queue(connection, service, settings.bus.exchange)
+        count = replay(connection, service, message_id, settings.bus.exchange)
+    click.echo(f"replayed {count} message(s) to {queue_name(service, settings.bus.exchange)}")
     if message_id and count == 0:
         sys.exit(1)
 

@@ -287,7 +287,9 @@ class EventConsumer:
                 [_copy(item.message, headers, retry_queue)], exchange=""
             )
         else:  # memory:// ignores TTL and dead-lettering: hold it in-process instead
-            outgoing = _copy(item.message, headers, queue_name(self.service))
+            outgoing = _copy(
+                item.message, headers, queue_name(self.service, self.settings.exchange)
+            )
             timer = threading.Timer(delay, self._republish, args=(outgoing,))
             timer.daemon = True
             self._timers = [t for t in self._timers if t.is_alive()] + [timer]
@@ -309,7 +311,7 @@ class EventConsumer:
             FAILED_AT_HEADER: datetime.now(UTC).isoformat(),
             ROUTING_KEY_HEADER: message.delivery_info.get("routing_key", ""),
         }
-        outgoing = _copy(message, headers, dead_queue_name(self.service))
+        outgoing = _copy(message, headers, dead_queue_name(self.service, self.settings.exchange))
         self._require_publisher().publish([outgoing], exchange="")
         message.ack()
         EVENTS_HANDLED.labels(self.service, message.properties.get("type", ""), "dead").inc()

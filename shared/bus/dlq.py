@@ -9,7 +9,7 @@ from kombu import Connection, Queue
 
 from shared.bus.consumer import ATTEMPTS_HEADER, ERROR_HEADER, FAILED_AT_HEADER
 from shared.bus.publisher import OutgoingMessage, Publisher
-from shared.bus.topology import dead_queue_name, queue_name
+from shared.bus.topology import EXCHANGE, dead_queue_name, queue_name
 
 REPLAYED_HEADER = "x-booster-replayed"
 
@@ -26,15 +26,17 @@ class DeadLetter:
     body: str
 
 
-def _dead_queue(channel: Any, service: str) -> Queue:
-    return Queue(dead_queue_name(service), no_declare=True).bind(channel)
+def _dead_queue(channel: Any, service: str, exchange: str) -> Queue:
+    return Queue(dead_queue_name(service, exchange), no_declare=True).bind(channel)
 
 
-def list_dead(connection: Connection, service: str, limit: int = 100) -> list[DeadLetter]:
+def list_dead(
+    connection: Connection, service: str, limit: int = 100, exchange: str = EXCHANGE
+) -> list[DeadLetter]:
     """Peek at up to ``limit`` dead letters; they stay in the queue."""
     channel = connection.channel()
     try:
-        queue = _dead_queue(channel, service)
+        queue = _dead_queue(channel, service, exchange)
         found = []
         while len(found) < limit:
             # messages got stay unacked until the channel closes, so each is seen once
@@ -47,7 +49,12 @@ def list_dead(connection: Connection, service: str, limit: int = 100) -> list[De
         channel.close()  # every message got above is returned unacked
 
 
-def replay(connection: Connection, service: str, message_id: str | None = None) -> int:
+def replay(
+    connection: Connection,
+    service: str,
+    message_id: str | None = None,
+    exchange: str = EXCHANGE,
+) -> int:
     """Move dead letters (all, or the one with ``message_id``) back to the service's queue.
 
     Each is republished with confirms before it is acked in the dead queue, so a crash
@@ -57,7 +64,7 @@ def replay(connection: Connection, service: str, message_id: str | None = None) 
     publisher = Publisher(connection)
     replayed = 0
     try:
-        queue = _dead_queue(channel, service)
+        queue = _dead_queue(channel, service, exchange)
         while True:
             message = queue.get(no_ack=False, accept=["json"])
             if message is None:
@@ -75,7 +82,7 @@ def replay(connection: Connection, service: str, message_id: str | None = None) 
                 [
                     OutgoingMessage(
                         body=body if isinstance(body, str) else body.decode("utf-8", "replace"),
-                        routing_key=queue_name(service),
+                        routing_key=queue_name(service, exchange),
                         message_id=message.properties.get("message_id") or "",
                         type=message.properties.get("type") or "",
                         correlation_id=message.properties.get("correlation_id"),

@@ -7,6 +7,10 @@
 - per service and back-off delay a quorum retry queue ``booster.<service>.retry.<ms>``
   whose expired messages dead-letter back into the service's queue;
 - per service a quorum dead-letter queue ``booster.<service>.dead``.
+
+On another exchange than ``booster.events`` (``BOOSTER_EXCHANGE``), queue names start
+with the exchange's name instead of ``booster`` (e.g. ``staging.events.registry``), so
+that platforms sharing a broker never share a queue.
 """
 
 from __future__ import annotations
@@ -21,19 +25,23 @@ from shared.config import BusSettings
 EXCHANGE = "booster.events"
 
 
-def queue_name(service: str) -> str:
+def _prefix(exchange: str) -> str:
+    return "booster" if exchange == EXCHANGE else exchange
+
+
+def queue_name(service: str, exchange: str = EXCHANGE) -> str:
     """The service's own queue."""
-    return f"booster.{service}"
+    return f"{_prefix(exchange)}.{service}"
 
 
-def dead_queue_name(service: str) -> str:
+def dead_queue_name(service: str, exchange: str = EXCHANGE) -> str:
     """Where messages go after their last failed attempt."""
-    return f"booster.{service}.dead"
+    return f"{_prefix(exchange)}.{service}.dead"
 
 
-def retry_queue_name(service: str, delay: float) -> str:
+def retry_queue_name(service: str, delay: float, exchange: str = EXCHANGE) -> str:
     """The queue that holds a message for ``delay`` seconds before it returns."""
-    return f"booster.{service}.retry.{round(delay * 1000)}ms"
+    return f"{_prefix(exchange)}.{service}.retry.{round(delay * 1000)}ms"
 
 
 def topic_matches(pattern: str, routing_key: str) -> bool:
@@ -70,14 +78,14 @@ class Topology:
     @cached_property
     def queue(self) -> Queue:
         return Queue(
-            queue_name(self.service),
+            queue_name(self.service, self.settings.exchange),
             bindings=[binding(self.exchange, routing_key=key) for key in self.bindings],
             durable=True,
             queue_arguments={
                 "x-queue-type": "quorum",
                 "x-delivery-limit": self.settings.delivery_limit,
                 "x-dead-letter-exchange": "",
-                "x-dead-letter-routing-key": dead_queue_name(self.service),
+                "x-dead-letter-routing-key": dead_queue_name(self.service, self.settings.exchange),
                 "x-dead-letter-strategy": "at-least-once",
                 "x-overflow": "reject-publish",
             },
@@ -86,7 +94,7 @@ class Topology:
     @cached_property
     def dead_queue(self) -> Queue:
         return Queue(
-            dead_queue_name(self.service),
+            dead_queue_name(self.service, self.settings.exchange),
             durable=True,
             queue_arguments={"x-queue-type": "quorum"},
         )
@@ -95,13 +103,13 @@ class Topology:
     def retry_queues(self) -> dict[float, Queue]:
         return {
             delay: Queue(
-                retry_queue_name(self.service, delay),
+                retry_queue_name(self.service, delay, self.settings.exchange),
                 durable=True,
                 queue_arguments={
                     "x-queue-type": "quorum",
                     "x-message-ttl": round(delay * 1000),
                     "x-dead-letter-exchange": "",
-                    "x-dead-letter-routing-key": queue_name(self.service),
+                    "x-dead-letter-routing-key": queue_name(self.service, self.settings.exchange),
                     "x-dead-letter-strategy": "at-least-once",
                     "x-overflow": "reject-publish",
                 },

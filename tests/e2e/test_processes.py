@@ -17,7 +17,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from shared.config import SERVICE_PORTS
+from shared.config import SERVICE_NAMES, SERVICE_PORTS, BusSettings
+from shared.testing import delete_queues
 
 BOOSTER = str(Path(sys.executable).with_name("booster"))
 
@@ -130,13 +131,16 @@ def _write_and_see_it_relayed(var: Path, port: int, env: dict[str, str]) -> None
 
 
 def test_serve_and_worker_on_postgres_and_rabbitmq(
-    tmp_path: Path, postgres_url: str, broker_url: str
+    tmp_path: Path, postgres_url: str, bus_settings: BusSettings
 ) -> None:
     port = _free_offset() + 8001
     env = {
         "BOOSTER_VAR_DIR": str(tmp_path),
         "BOOSTER_REGISTRY_DATABASE_URL": postgres_url,
-        "BOOSTER_BROKER_URL": broker_url,
+        "BOOSTER_BROKER_URL": bus_settings.broker_url,
+        # the test's own exchange, hence its own queues (the worker declares every
+        # subscribing service's queue before it publishes)
+        "BOOSTER_EXCHANGE": bus_settings.exchange,
         "BOOSTER_WEB_CONCURRENCY": "2",
     }
     migrate = subprocess.run(
@@ -162,12 +166,17 @@ def test_serve_and_worker_on_postgres_and_rabbitmq(
         assert sum(served) == 10
         status, problem = _get(f"http://127.0.0.1:{port}/api/v1/nothing-here")
         assert status == 404 and problem["status"] == 404
-    with _process(["worker", "registry"], env, tmp_path / "worker.log") as worker:
-        time.sleep(2.0)
-        assert worker.poll() is None, _output(worker)
-        worker.send_signal(signal.SIGTERM)
-        assert worker.wait(20) == 0
-        assert "worker stopped" in _output(worker)
+    try:
+        with _process(["worker", "registry"], env, tmp_path / "worker.log") as worker:
+            time.sleep(2.0)
+            assert worker.poll() is None, _output(worker)
+            worker.send_signal(signal.SIGTERM)
+            assert worker.wait(20) == 0
+            assert "worker stopped" in _output(worker)
+    finally:
+        declared = BusSettings(broker_url=bus_settings.broker_url, exchange=bus_settings.exchange)
+        for service in SERVICE_NAMES:
+            delete_queues(service, declared)
 
 
 def test_worker_refuses_the_in_process_bus(tmp_path: Path) -> None:

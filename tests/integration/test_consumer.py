@@ -54,8 +54,10 @@ def test_failing_handler_dead_letters_while_others_flow_then_replays(demo: Demo)
     with running(demo.relay(), demo.consumer(handlers)):
         assert demo.wait_for(lambda: len(demo.effect_counts()) == 50)
         with Connection(demo.bus.broker_url) as connection:
-            assert demo.wait_for(lambda: _depth(connection, dead_queue_name(demo.service)) == 1)
-            letters = dlq.list_dead(connection, demo.service)
+            assert demo.wait_for(
+                lambda: _depth(connection, dead_queue_name(demo.service, demo.bus.exchange)) == 1
+            )
+            letters = dlq.list_dead(connection, demo.service, exchange=demo.bus.exchange)
             assert len(letters) == 1
             letter = letters[0]
             assert letter.type == "demo.item.broken"
@@ -64,14 +66,20 @@ def test_failing_handler_dead_letters_while_others_flow_then_replays(demo: Demo)
             assert letter.failed_at
             assert json.loads(letter.body)["data"]["seq"] == 1000
             # listing does not consume (the queue takes the peeked message back)
-            assert demo.wait_for(lambda: _depth(connection, dead_queue_name(demo.service)) == 1)
+            assert demo.wait_for(
+                lambda: _depth(connection, dead_queue_name(demo.service, demo.bus.exchange)) == 1
+            )
     # the handler is fixed; replay returns the message to the service's queue
     with Connection(demo.bus.broker_url) as connection:
-        assert dlq.replay(connection, demo.service, message_id="no-such-id") == 0
-        assert demo.wait_for(lambda: _depth(connection, dead_queue_name(demo.service)) == 1)
-        assert dlq.replay(connection, demo.service, message_id=letter.message_id) == 1
-        assert demo.wait_for(lambda: _depth(connection, queue_name(demo.service)) == 1)
-        assert _depth(connection, dead_queue_name(demo.service)) == 0
+        assert dlq.replay(connection, demo.service, "no-such-id", demo.bus.exchange) == 0
+        assert demo.wait_for(
+            lambda: _depth(connection, dead_queue_name(demo.service, demo.bus.exchange)) == 1
+        )
+        assert dlq.replay(connection, demo.service, letter.message_id, demo.bus.exchange) == 1
+        assert demo.wait_for(
+            lambda: _depth(connection, queue_name(demo.service, demo.bus.exchange)) == 1
+        )
+        assert _depth(connection, dead_queue_name(demo.service, demo.bus.exchange)) == 0
     fixed = {"demo.item.created": record, "demo.item.broken": record}
     with running(demo.consumer(fixed)):
         assert demo.wait_for(lambda: 1000 in demo.effect_counts())
@@ -89,8 +97,10 @@ def test_unparseable_and_unhandled_messages_go_to_the_dead_letter_queue(demo: De
             content_type=CONTENT_TYPE,
             content_encoding="utf-8",
         )
-        assert demo.wait_for(lambda: _depth(connection, dead_queue_name(demo.service)) == 1)
-        letter = dlq.list_dead(connection, demo.service)[0]
+        assert demo.wait_for(
+            lambda: _depth(connection, dead_queue_name(demo.service, demo.bus.exchange)) == 1
+        )
+        letter = dlq.list_dead(connection, demo.service, exchange=demo.bus.exchange)[0]
         assert "EnvelopeError" in letter.error
         assert letter.attempts == 1
 

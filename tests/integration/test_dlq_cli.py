@@ -10,52 +10,45 @@ from click.testing import CliRunner
 from kombu import Connection, Producer
 
 from shared.bus.consumer import ATTEMPTS_HEADER, ERROR_HEADER, FAILED_AT_HEADER
-from shared.bus.topology import dead_queue_name, queue_name
+from shared.bus.topology import Topology, dead_queue_name, queue_name
 from shared.cli import main
 from shared.config import BusSettings
 from shared.events import CONTENT_TYPE, CloudEvent
+from shared.testing import delete_queues
 
 SERVICE = "notifications"
 
 
 @pytest.fixture
-def cli_env(cli_env: dict[str, str], broker_url: str) -> dict[str, str]:
-    return {**cli_env, "BOOSTER_BROKER_URL": broker_url, "BOOSTER_LOG_JSON": "false"}
+def cli_env(cli_env: dict[str, str], bus_settings: BusSettings) -> dict[str, str]:
+    """The CLI on the test's own exchange, hence its own queues."""
+    return {
+        **cli_env,
+        "BOOSTER_BROKER_URL": bus_settings.broker_url,
+        "BOOSTER_EXCHANGE": bus_settings.exchange,
+        "BOOSTER_LOG_JSON": "false",
+    }
 
 
 @pytest.fixture
-def queues(broker_url: str) -> Iterator[Connection]:
-    """The service's queue and dead-letter queue, made for the test if absent, emptied."""
-    from shared.bus.topology import Topology
-
-    topology = Topology(SERVICE, (), BusSettings(broker_url=broker_url))
-    with Connection(broker_url) as connection:
-        channel = connection.channel()
-        existed = set()
-        for queue in (topology.queue, topology.dead_queue):
-            try:
-                channel.queue_declare(queue.name, passive=True)
-                existed.add(queue.name)
-            except connection.channel_errors:
-                channel = connection.channel()
-        if existed:
-            pytest.skip(f"{existed} exist on this broker: not touching a live service's queues")
-        for queue in (topology.queue, topology.dead_queue):
-            queue.bind(connection.default_channel).declare()
+def queues(bus_settings: BusSettings) -> Iterator[Connection]:
+    """The service's queue and dead-letter queue on the test's exchange; deleted after."""
+    topology = Topology(SERVICE, (), bus_settings)
+    with Connection(bus_settings.broker_url) as connection:
+        topology.declare(connection)
         try:
             yield connection
         finally:
-            for name in (queue_name(SERVICE), dead_queue_name(SERVICE)):
-                connection.default_channel.queue_delete(name)
+            delete_queues(SERVICE, bus_settings)
 
 
-def _dead_letter(connection: Connection, seq: int) -> CloudEvent:
+def _dead_letter(connection: Connection, exchange: str, seq: int) -> CloudEvent:
     event = CloudEvent(
         type="registry.person.registered", source="/booster/registry", data={"seq": seq}
     )
     Producer(connection.default_channel).publish(
         event.to_json(),
-        routing_key=dead_queue_name(SERVICE),
+        routing_key=dead_queue_name(SERVICE, exchange),
         content_type=CONTENT_TYPE,
         content_encoding="utf-8",
         message_id=event.id,
@@ -73,8 +66,11 @@ def _depth(connection: Connection, name: str) -> int:
     return connection.channel().queue_declare(name, passive=True).message_count
 
 
-def test_list_then_replay_one_then_all(queues: Connection, cli_env: dict[str, str]) -> None:
-    first, second = _dead_letter(queues, 1), _dead_letter(queues, 2)
+def test_list_then_replay_one_then_all(
+    queues: Connection, cli_env: dict[str, str], bus_settings: BusSettings
+) -> None:
+    exchange = bus_settings.exchange
+    first, second = _dead_letter(queues, exchange, 1), _dead_letter(queues, exchange, 2)
     runner = CliRunner()
     listed = runner.invoke(main, ["dlq", "list", SERVICE], env=cli_env)
     assert listed.exit_code == 0, listed.output
@@ -92,21 +88,15 @@ def test_list_then_replay_one_then_all(queues: Connection, cli_env: dict[str, st
     import time
 
     deadline = time.monotonic() + 10
-    while _depth(queues, queue_name(SERVICE)) < 2 and time.monotonic() < deadline:
+    while _depth(queues, queue_name(SERVICE, exchange)) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert _depth(queues, queue_name(SERVICE)) == 2
-    assert _depth(queues, dead_queue_name(SERVICE)) == 0
+    assert _depth(queues, queue_name(SERVICE, exchange)) == 2
+    assert _depth(queues, dead_queue_name(SERVICE, exchange)) == 0
 
 
 def test_a_missing_dead_letter_queue_is_a_clear_error(
-    broker_url: str, cli_env: dict[str, str]
+    cli_env: dict[str, str], bus_settings: BusSettings
 ) -> None:
-    with Connection(broker_url) as connection:
-        try:
-            connection.channel().queue_declare(dead_queue_name("events"), passive=True)
-            pytest.skip("booster.events.dead exists on this broker")
-        except connection.channel_errors:
-            pass
     result = CliRunner().invoke(main, ["dlq", "list", "events"], env=cli_env)
     assert result.exit_code == 1
-    assert "no queue booster.events.dead" in result.output
+    assert f"no queue {dead_queue_name('events', bus_settings.exchange)}" in result.output

@@ -41,12 +41,14 @@ def test_events_flow_and_failures_are_retried_then_dead_lettered(memory_demo: De
             channel = connection.channel()
             assert demo.wait_for(
                 lambda: (
-                    channel.queue_declare(dead_queue_name(demo.service), passive=True).message_count
+                    channel.queue_declare(
+                        dead_queue_name(demo.service, demo.bus.exchange), passive=True
+                    ).message_count
                     == 1
                 ),
                 timeout=20,
             )
-            letter = channel.basic_get(dead_queue_name(demo.service))
+            letter = channel.basic_get(dead_queue_name(demo.service, demo.bus.exchange))
             assert letter.headers["x-booster-attempts"] == 3
             assert "cannot handle item 500" in letter.headers["x-booster-error"]
     assert set(demo.effect_counts().values()) == {1}

@@ -21,7 +21,7 @@ BINDINGS = ("registry.person.registered", "registry.cluster.*", "mentoring.#")
 
 @pytest.fixture
 def bus() -> BusSettings:
-    return BusSettings(exchange="booster.test", delivery_limit=7, retry_delays=(0.1, 2.0, 30.0))
+    return BusSettings(delivery_limit=7, retry_delays=(0.1, 2.0, 30.0))
 
 
 @pytest.fixture
@@ -121,11 +121,26 @@ def test_retry_queue_name(delay: float, name: str) -> None:
     assert retry_queue_name("svc", delay) == name
 
 
+def test_another_exchange_gets_queues_of_its_own() -> None:
+    assert queue_name("events", "staging.events") == "staging.events.events"
+    assert dead_queue_name("events", "staging.events") == "staging.events.events.dead"
+    assert retry_queue_name("events", 5, "staging.events") == "staging.events.events.retry.5000ms"
+    topology = Topology("events", ("registry.#",), BusSettings(exchange="staging.events"))
+    assert {queue.name for queue in topology.all_queues()} == {
+        "staging.events.events",
+        "staging.events.events.dead",
+        *(f"staging.events.events.retry.{ms}ms" for ms in (1000, 5000, 30000, 120000)),
+    }
+    assert topology.queue.queue_arguments["x-dead-letter-routing-key"] == (
+        "staging.events.events.dead"
+    )
+
+
 # --- Topology -------------------------------------------------------------------------
 
 
 def test_exchange(topology: Topology) -> None:
-    assert topology.exchange.name == "booster.test"
+    assert topology.exchange.name == "booster.events"
     assert topology.exchange.type == "topic"
     assert topology.exchange.durable is True
 
@@ -158,7 +173,7 @@ def test_bindings_use_the_given_keys_on_the_configured_exchange(topology: Topolo
     assert {b.routing_key for b in bindings} == set(BINDINGS)
     assert len(bindings) == len(BINDINGS)
     for item in bindings:
-        assert item.exchange.name == "booster.test"
+        assert item.exchange.name == "booster.events"
         assert item.exchange.type == "topic"
 
 

@@ -78,9 +78,9 @@ def test_removing_a_person_ends_their_registrations_and_promotes_the_next(
     assert on_first["leaving"]["cancel_reason"] == "The person was removed from the registry."
     assert on_first["waiting"]["status"] == "confirmed"
     assert [r["status"] for r in registrations(events, second["id"])] == ["cancelled"]
-    tail = [e.type for e in events.events()][-3:]
+    tail = sorted(e.type for e in events.events()[-3:])
     assert tail == [
         "events.registration.cancelled",
-        "events.registration.promoted",
         "events.registration.cancelled",
+        "events.registration.promoted",
     ]
