@@ -16,7 +16,6 @@ from shared.events import CloudEvent
 from shared.service import Runtime
 from shared.uow import Transaction
 
-
 SUBSCRIBES = ("registry.person.registered", "registry.person.updated", "registry.person.removed")
 
 
