@@ -11,7 +11,7 @@ import traceback
 
 from bench.common import Report, Result, Sizes
 
-SUITES = ("pipeline", "writes", "rest", "scale", "matching", "memory")
+SUITES = ("pipeline", "writes", "rest", "scale", "race", "matching", "memory")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,9 +1,9 @@
 """The HTTP apps the benchmarks serve, and how they serve and load them.
 
-App factories for gunicorn (``'bench.apps:registry_app()'``), all configured from the
+App factories for gunicorn (``"bench.apps:service_app('registry')"``), all configured from the
 ``BOOSTER_*`` environment like ``booster serve``:
 
-- :func:`registry_app` -- the registry's real app (auth, logging, metrics, problems);
+- :func:`service_app` -- a service's real app (auth, logging, metrics, problems);
 - :func:`registry_app_without_outbox` -- the same, with ``Outbox.add`` a no-op (the
   write path without the event row: the baseline of the outbox's cost);
 - :func:`bare_app` -- a bare Flask app that serves fixed JSON bytes (the baseline of
@@ -45,15 +45,15 @@ GUNICORN_WORKERS = 2
 
 
 # -- app factories (run inside gunicorn workers) -----------------------------------------
-def registry_app() -> Any:
-    """The registry's HTTP app as ``booster serve registry`` builds it."""
+def service_app(name: str) -> Any:
+    """A service's HTTP app as ``booster serve NAME`` builds it."""
     from shared.config import Settings
     from shared.logging import configure_logging
     from shared.service import bootstrap, create_app, load_spec
 
     settings = Settings.from_env()
     configure_logging(settings.log_level, settings.log_json)
-    return create_app(bootstrap(load_spec("registry"), settings))
+    return create_app(bootstrap(load_spec(name), settings))
 
 
 def registry_app_without_outbox() -> Any:
@@ -64,7 +64,7 @@ def registry_app_without_outbox() -> Any:
         return None
 
     Outbox.add = add  # type: ignore[method-assign]
-    return registry_app()
+    return service_app("registry")
 
 
 def bare_app() -> Any:
@@ -142,12 +142,17 @@ def booster_env(**overrides: str) -> dict[str, str]:
     return env
 
 
-def gunicorn_command(factory: str, port: int, workers: int = GUNICORN_WORKERS) -> list[str]:
-    """The same gunicorn settings for every app: sync workers on loopback."""
+def gunicorn_command(
+    factory: str, port: int, workers: int = GUNICORN_WORKERS, threads: int = 1
+) -> list[str]:
+    """The same gunicorn settings for every app: sync workers on loopback (``threads``
+    > 1: gthread workers, for loads that must be in flight together)."""
     return [
         str(VENV_BIN / "gunicorn"),
         "--workers",
         str(workers),
+        "--threads",
+        str(threads),
         "--bind",
         f"127.0.0.1:{port}",
         "--graceful-timeout",

@@ -117,7 +117,9 @@ def run(report: Report, sizes: Sizes) -> None:
             BOOSTER_VAR_DIR=tmp,
         )
         port = free_port()
-        server = stack.enter_context(Process(gunicorn_command("registry_app()", port), env, port))
+        server = stack.enter_context(
+            Process(gunicorn_command("service_app('registry')", port), env, port)
+        )
         body = get(server.base_url + PATH, bearer)
         body_file = Path(tmp) / "clusters.json"
         body_file.write_bytes(body)

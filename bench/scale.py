@@ -516,12 +516,3 @@ def run(report: Report, sizes: Sizes) -> None:
             },
         )
     )
-    report.add(
-        Result(
-            "scale",
-            "50-way registration race",
-            math.nan,
-            "s",
-            notes="not measurable yet: the events service (registrations) is not built",
-        )
-    )

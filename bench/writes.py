@@ -189,8 +189,8 @@ def run(report: Report, sizes: Sizes) -> None:
     rounds, seconds = slice_seconds(sizes.write_seconds)
     try:
         with (
-            serving("registry_app()", jwt_secret, bus, topology) as ours,
-            serving("registry_app()", jwt_secret, bus, None) as rows_only,
+            serving("service_app('registry')", jwt_secret, bus, topology) as ours,
+            serving("service_app('registry')", jwt_secret, bus, None) as rows_only,
             serving("registry_app_without_outbox()", jwt_secret, bus, None) as base,
         ):
             sides = (ours, rows_only, base)
