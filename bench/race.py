@@ -27,7 +27,15 @@ from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bench.apps import Process, booster_env, free_port, gunicorn_command, quiet_logs, secret
+from bench.apps import (
+    Process,
+    booster_env,
+    free_port,
+    gunicorn_command,
+    quiet_logs,
+    rss_tree,
+    secret,
+)
 from bench.common import BROKER_URL, Report, Result, Sizes, fresh_database, median, percentile
 
 RACERS = 50
@@ -166,7 +174,7 @@ def run(report: Report, sizes: Sizes) -> None:
         )
         port = free_port()
         command = gunicorn_command("service_app('events')", port, threads=THREADS_PER_WORKER)
-        stack.enter_context(Process(command, env, port))
+        server = stack.enter_context(Process(command, env, port))
         api = EventsApi(port, mint_token(jwt_secret, "bench", "events:read events:write"))
 
         race_ms: list[float] = []
@@ -192,6 +200,7 @@ def run(report: Report, sizes: Sizes) -> None:
             base_latency += latencies
             if any(status != 201 for status, _ in answers):
                 wrong.append("a baseline registration failed")
+        _, workers = rss_tree(server.pid)
 
     correct = not wrong
     report.add(
@@ -225,3 +234,16 @@ def run(report: Report, sizes: Sizes) -> None:
             },
         )
     )
+    if workers:
+        peak = max(worker.hwm_mb for worker in workers)
+        report.add(
+            Result(
+                "memory",
+                "events api worker peak, race",
+                peak,
+                "MB",
+                goal="< 120 MB",
+                met=peak < 120,
+                notes=f"VmHWM of {len(workers)} workers, {THREADS_PER_WORKER} threads each",
+            )
+        )
