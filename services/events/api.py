@@ -27,6 +27,9 @@ from shared.service import current_runtime
 from shared.uow import UnitOfWork
 
 READ, WRITE, SELF = "events:read", "events:write", "self"
+MAX_SEQUENCE = 2**31 - 1
+"""The largest registration sequence (an SQL INTEGER); a cursor beyond it is forged."""
+
 blueprint = Blueprint(
     "events",
     __name__,
@@ -61,6 +64,12 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.astimezone(UTC) if value is not None else None
 
 
+def _invalid_cursor() -> InvalidInput:
+    return InvalidInput(
+        "The cursor is not valid.", errors={"cursor": ["Not a valid cursor."]}, location="query"
+    )
+
+
 def _event_cursor(cursor: str | None) -> tuple[datetime, str] | None:
     """The (starts_at, id) a cursor of the event list holds; else a 422."""
     after = decode_cursor(cursor, (str, str))
@@ -72,10 +81,18 @@ def _event_cursor(cursor: str | None) -> tuple[datetime, str] | None:
             raise ValueError("naive")
         starts_at = starts_at.astimezone(UTC)
     except (ValueError, OverflowError):
-        raise InvalidInput(
-            "The cursor is not valid.", errors={"cursor": ["Not a valid cursor."]}, location="query"
-        ) from None
+        raise _invalid_cursor() from None
     return starts_at, after[1]
+
+
+def _registration_cursor(cursor: str | None) -> tuple[int] | None:
+    """The sequence a cursor of a registration list holds (1 up); else a 422."""
+    after = decode_cursor(cursor, (int,))
+    if after is None:
+        return None
+    if not 1 <= after[0] <= MAX_SEQUENCE:
+        raise _invalid_cursor()
+    return (after[0],)
 
 
 # -- events --------------------------------------------------------------------------
@@ -163,7 +180,7 @@ class Registrations(MethodView):
     ) -> dict[str, Any]:
         """Registrations in the order they were made; `status=waitlisted` is the queue."""
         items = ops.list_registrations(
-            _uow(), event_id, status, limit + 1, decode_cursor(cursor, (int,))
+            _uow(), event_id, status, limit + 1, _registration_cursor(cursor)
         )
         views = [s.registration_view(registration, place) for registration, place in items]
         return page(views, limit, key=lambda view: [view["sequence"]])

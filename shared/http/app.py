@@ -59,7 +59,7 @@ def create_service_app(
         auth.TokenVerifier(settings.jwt_secret, settings.jwt_audience, settings.jwt_algorithm),
     )
     requests.require_json_bodies(app)
-    requests.refuse_nul_characters(app)
+    requests.refuse_unstorable_characters(app)
     app.register_blueprint(health_blueprint(checks or {}))
     for blueprint in blueprints:
         api.register_blueprint(blueprint)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from contextlib import ExitStack
@@ -72,27 +73,35 @@ def require_json_bodies(app: Flask, prefix: str = "/api/") -> None:
                 raise UnsupportedMediaType("Send the request body as application/json.")
 
 
-def refuse_nul_characters(app: Flask) -> None:
-    """Refuse (422) U+0000 in the path, the query or JSON strings: no database stores it."""
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+"""NUL, which no database stores, and lone UTF-16 surrogates (a JSON ``"\\ud800"``),
+which cannot be encoded as UTF-8 at all."""
+
+
+def refuse_unstorable_characters(app: Flask) -> None:
+    """Refuse (422) NUL or a lone surrogate in the path, the query or JSON strings."""
 
     @app.before_request
-    def _no_nul() -> None:
+    def _storable() -> None:
         where = None
-        if "\x00" in request.path:
+        if UNSTORABLE.search(request.path):
             where = "path"
-        elif any("\x00" in k or "\x00" in v for k, v in request.args.items(multi=True)):
+        elif any(UNSTORABLE.search(k + v) for k, v in request.args.items(multi=True)):
             where = "query"
-        elif request.is_json and _has_nul(request.get_json(silent=True)):
+        elif request.is_json and _unstorable(request.get_json(silent=True)):
             where = "body"
         if where:
-            raise UnprocessableEntity(f"The {where} contains a NUL character (U+0000).")
+            raise UnprocessableEntity(
+                f"The {where} contains a character that cannot be stored "
+                "(NUL, U+0000, or a lone surrogate, U+D800 to U+DFFF)."
+            )
 
 
-def _has_nul(value: object) -> bool:
+def _unstorable(value: object) -> bool:
     if isinstance(value, str):
-        return "\x00" in value
+        return UNSTORABLE.search(value) is not None
     if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+        return any(_unstorable(k) or _unstorable(v) for k, v in value.items())
     if isinstance(value, list):
-        return any(_has_nul(item) for item in value)
+        return any(_unstorable(item) for item in value)
     return False

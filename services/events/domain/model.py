@@ -11,7 +11,8 @@ import uuid
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from functools import cache
+from zoneinfo import available_timezones
 
 from shared.errors import InvalidInput, InvalidTransition
 
@@ -62,12 +63,17 @@ def _invalid(name: str, message: str) -> InvalidInput:
     return InvalidInput(message, errors={name: [message]})
 
 
+@cache
+def _time_zones() -> frozenset[str]:
+    """The IANA zone names (not the system's aliases such as ``localtime``)."""
+    names = available_timezones() - {"localtime", "Factory", "posixrules"}
+    return frozenset(n for n in names if not n.startswith(("posix/", "right/")))
+
+
 def check_timezone(name: str) -> str:
     """An IANA time zone name, or a 422."""
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise _invalid("timezone", f"{name!r} is not an IANA time zone.") from None
+    if name not in _time_zones():
+        raise _invalid("timezone", f"{name!r} is not an IANA time zone.")
     return name
 
 
