@@ -2,8 +2,9 @@
 
 Drain: N person registrations are committed through the registry's own write path
 (``operations.register_person``: person row + outbox row per transaction). The clock
-starts with the registry's relay and stops when a consumer in another service (its own
-PostgreSQL database, inbox, and a row written per event) has handled all N.
+starts with the registry's relay and stops when the events service's consumer (its own
+PostgreSQL database, inbox, and its real handler keeping the read copy of people) has
+handled all N.
 
 Latency: the registry commits registrations at a steady rate; for each event, the time
 from its commit to the commit of the consumer's transaction that handled it.
@@ -24,64 +25,67 @@ from dataclasses import dataclass
 from typing import Any
 
 from kombu import Connection, Consumer, Exchange, Producer, Queue
-from sqlalchemy import Column, MetaData, String, Table, event, func, select, text
+from sqlalchemy import event, func, select
 
 from bench.apps import quiet_logs
 from bench.common import BROKER_URL, Report, Result, Sizes, fresh_database, percentile, unique
+from services.events.adapters.tables import people
 from services.registry import operations
-from shared.bus.consumer import EventConsumer, batched
+from shared.bus.consumer import BATCH_ATTRIBUTE, EventConsumer, Handler, batched
 from shared.bus.topology import Topology
 from shared.config import BusSettings, Settings
-from shared.db import Database
 from shared.events.envelope import CloudEvent
-from shared.inbox import Inbox, inbox_table
 from shared.migrations import upgrade
-from shared.outbox import Outbox, outbox_table
 from shared.relay import OutboxRelay
-from shared.service import bootstrap, load_spec
-from shared.uow import Transaction, UnitOfWork
+from shared.service import Runtime, bootstrap, load_spec
+from shared.uow import Transaction
 
 QUORUM = {"x-queue-type": "quorum"}
+REGISTERED = "registry.person.registered"
 
 
-# -- the consuming service: a read copy of people in its own database -----------------
-copy_metadata = MetaData()
-copy_outbox = outbox_table(copy_metadata)
-copy_inbox = inbox_table(copy_metadata)
-people_copy = Table(
-    "people_copy",
-    copy_metadata,
-    Column("id", String(36), primary_key=True),
-    Column("email", String(320), nullable=False),
-    Column("language", String(2), nullable=False),
-)
+# -- the consuming service: the events service keeping its read copy of people ------
+def _noting(handler: Handler) -> Handler:
+    """The service's own handler, noting the ids it handled in the session (for the
+    latency stamps, taken after commit); costs nothing in the database."""
+    if getattr(handler, BATCH_ATTRIBUTE, False):
+
+        @batched
+        def noted_batch(events: Sequence[CloudEvent], tx: Transaction) -> None:
+            handler(events, tx)  # type: ignore[arg-type]
+            tx.session.info.setdefault("bench_handled", []).extend(e.id for e in events)
+
+        return noted_batch
+
+    def noted(event_: CloudEvent, tx: Transaction) -> None:
+        handler(event_, tx)
+        tx.session.info.setdefault("bench_handled", []).append(event_.id)
+
+    return noted
 
 
-@batched
-def _keep_copy(events: Sequence[CloudEvent], tx: Transaction) -> None:
-    """A read copy of people, written in one statement per run of events."""
-    tx.session.execute(
-        text(
-            "INSERT INTO people_copy (id, email, language) SELECT unnest(CAST(:ids AS varchar[])),"
-            " unnest(CAST(:emails AS varchar[])), unnest(CAST(:languages AS varchar[]))"
-        ),
-        {
-            "ids": [e.data["id"] for e in events],
-            "emails": [e.data["email"] for e in events],
-            "languages": [e.data["language"] for e in events],
-        },
+def _events_runtime(url: str, bus: BusSettings) -> Runtime:
+    settings = Settings(
+        environment="test", jwt_secret="x" * 40, bus=bus, database_urls={"events": url}
     )
-    tx.session.info.setdefault("bench_handled", []).extend(e.id for e in events)
+    return bootstrap(load_spec("events"), settings)
+
+
+def _consumer(runtime: Runtime) -> EventConsumer:
+    """The events service's consumer, with its real handlers (the registrations noted)."""
+    handlers = dict(runtime.handlers())
+    handlers[REGISTERED] = _noting(handlers[REGISTERED])
+    return EventConsumer("events", handlers, runtime.uow, runtime.inbox, runtime.settings.bus)
 
 
 @dataclass
 class Pipeline:
-    """The registry (producer) and a copy service (consumer) on one test exchange."""
+    """The registry (producer) and the events service (consumer) on one test exchange,
+    hence on queues of their own."""
 
     registry_url: str
-    copy_url: str
+    events_url: str
     bus: BusSettings
-    service: str
 
     def __post_init__(self) -> None:
         spec = load_spec("registry")
@@ -93,10 +97,9 @@ class Pipeline:
             database_urls={"registry": self.registry_url},
         )
         self.registry = bootstrap(spec, settings)
-        self.copy_db = Database(self.copy_url)
-        copy_metadata.create_all(self.copy_db.engine)
-        self.copy_uow = UnitOfWork(self.copy_db, Outbox(copy_outbox, self.service))
-        self.topology = Topology(self.service, ("registry.person.registered",), self.bus)
+        upgrade(load_spec("events"), self.events_url)
+        self.events = _events_runtime(self.events_url, self.bus)
+        self.topology = Topology("events", load_spec("events").subscribes, self.bus)
 
     def write(self, count: int, start: int = 0) -> list[tuple[str, float]]:
         """Register ``count`` people, one transaction each; (event id, commit time)."""
@@ -119,18 +122,9 @@ class Pipeline:
             declare=[self.topology],
         )
 
-    def consumer(self) -> EventConsumer:
-        return EventConsumer(
-            self.service,
-            {"registry.person.registered": _keep_copy},
-            self.copy_uow,
-            Inbox(copy_inbox),
-            self.bus,
-        )
-
     def handled(self) -> int:
-        with self.copy_db.session() as session:
-            return session.scalar(select(func.count()).select_from(people_copy))
+        with self.events.database.session() as session:
+            return session.scalar(select(func.count()).select_from(people))
 
     def close(self) -> None:
         with Connection(self.bus.broker_url) as connection:
@@ -140,7 +134,7 @@ class Pipeline:
             channel.exchange_delete(self.bus.exchange)
             channel.close()
         self.registry.database.dispose()
-        self.copy_db.dispose()
+        self.events.database.dispose()
 
 
 def _start(loop: OutboxRelay | EventConsumer) -> threading.Thread:
@@ -162,12 +156,12 @@ def _wait(predicate: Callable[[], bool], timeout: float, poll: float = 0.02) -> 
 
 def _pipeline(bus: BusSettings) -> tuple[Pipeline, Callable[[], None]]:
     registry_db = fresh_database("bench_registry")
-    copy_db = fresh_database("bench_copy")
-    pipeline = Pipeline(registry_db.__enter__(), copy_db.__enter__(), bus, unique("bench"))
+    events_db = fresh_database("bench_events")
+    pipeline = Pipeline(registry_db.__enter__(), events_db.__enter__(), bus)
 
     def close() -> None:
         pipeline.close()
-        copy_db.__exit__(None, None, None)
+        events_db.__exit__(None, None, None)
         registry_db.__exit__(None, None, None)
 
     return pipeline, close
@@ -185,7 +179,7 @@ def drain_booster(count: int) -> float:
         pipeline.write(count)
         consumer = spawn.Process(
             target=_stamping_consumer,
-            args=(pipeline.copy_url, bus, pipeline.service, ready, stop, handled_out),
+            args=(pipeline.events_url, bus, ready, stop, handled_out),
         )
         consumer.start()
         if not ready.wait(60):
@@ -348,26 +342,19 @@ def _timed_writer(
     out.put(committed)
 
 
-def _stamping_consumer(
-    copy_url: str, bus: BusSettings, service: str, ready: Any, stop: Any, out: Any
-) -> None:
-    """The consuming service's process; reports when each event's handling committed."""
+def _stamping_consumer(events_url: str, bus: BusSettings, ready: Any, stop: Any, out: Any) -> None:
+    """The events service's worker process (its consumer); reports when each event's
+    handling committed."""
     quiet_logs()
-    database = Database(copy_url)
+    runtime = _events_runtime(events_url, bus)
     handled: list[tuple[str, float]] = []
 
-    @event.listens_for(database.sessions, "after_commit")
+    @event.listens_for(runtime.database.sessions, "after_commit")
     def _stamp(session: Any) -> None:
         now = time.time()
         handled.extend((event_id, now) for event_id in session.info.pop("bench_handled", []))
 
-    consumer = EventConsumer(
-        service,
-        {"registry.person.registered": _keep_copy},
-        UnitOfWork(database, Outbox(copy_outbox, service)),
-        Inbox(copy_inbox),
-        bus,
-    )
+    consumer = _consumer(runtime)
     thread = threading.Thread(target=consumer.run, daemon=True)
     thread.start()
     if consumer.ready.wait(30):
@@ -390,7 +377,7 @@ def latency_booster(seconds: float, rate: int, writers: int = 1) -> list[float]:
     ready, stop, results, handled_out = spawn.Event(), spawn.Event(), spawn.Queue(), spawn.Queue()
     consumer = spawn.Process(
         target=_stamping_consumer,
-        args=(pipeline.copy_url, bus, pipeline.service, ready, stop, handled_out),
+        args=(pipeline.events_url, bus, ready, stop, handled_out),
     )
     relay = pipeline.relay()
     try:

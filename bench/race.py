@@ -85,23 +85,26 @@ class EventsApi:
 
 def _people(runtime: Any, count: int) -> list[str]:
     """New people in the events service's read copy (as the registry's events put them)."""
-    from services.events.handlers import person_changed
+    from services.events.handlers import keep_people
     from shared.events import CATALOGUE
 
     ids = [str(uuid.uuid4()) for _ in range(count)]
-    with runtime.uow.begin() as tx:
-        for person_id in ids:
-            data = {
+    registered = [
+        CATALOGUE.make_event(
+            "registry.person.registered",
+            subject=person_id,
+            data={
                 "id": person_id,
                 "name": "Racer",
                 "email": f"{person_id}@example.org",
                 "language": "fr",
                 "role": "cluster_manager",
-            }
-            event_ = CATALOGUE.make_event(
-                "registry.person.registered", subject=person_id, data=data
-            )
-            person_changed(event_, tx)
+            },
+        )
+        for person_id in ids
+    ]
+    with runtime.uow.begin() as tx:
+        keep_people(registered, tx)
     return ids
 
 

@@ -6,12 +6,12 @@ known person without asking the registry; a removed person's registrations end.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from services.events import operations as ops
 from services.events.adapters.repository import EventsRepository
-from shared.bus.consumer import Handler
+from shared.bus.consumer import Handler, batched
 from shared.events import CloudEvent
 from shared.service import Runtime
 from shared.uow import Transaction
@@ -19,9 +19,13 @@ from shared.uow import Transaction
 SUBSCRIBES = ("registry.person.registered", "registry.person.updated", "registry.person.removed")
 
 
-def person_changed(event_: CloudEvent, tx: Transaction) -> None:
-    """registry.person.registered / .updated: keep the newest copy."""
-    EventsRepository(tx.session).save_person(event_.data, _at(event_))
+def keep_people(events: Sequence[CloudEvent], tx: Transaction) -> None:
+    """registry.person.registered / .updated: keep the newest copy of each person (one
+    statement for a run of events)."""
+    EventsRepository(tx.session).save_people([(e.data, _at(e)) for e in events])
+
+
+people_changed = batched(keep_people)
 
 
 def person_removed(event_: CloudEvent, tx: Transaction) -> None:
@@ -38,7 +42,7 @@ def _at(event_: CloudEvent) -> datetime:
 def subscriptions(runtime: Runtime) -> Mapping[str, Handler]:
     """Event type (or topic pattern) -> handler."""
     return {
-        "registry.person.registered": person_changed,
-        "registry.person.updated": person_changed,
+        "registry.person.registered": people_changed,
+        "registry.person.updated": people_changed,
         "registry.person.removed": person_removed,
     }

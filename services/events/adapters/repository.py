@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Row, func, insert, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from services.events.adapters.tables import events, people, registrations
@@ -180,26 +181,27 @@ class EventsRepository:
             return None
         return PersonCopy(row.id, row.name, row.email, row.language, row.removed_at is not None)
 
-    def save_person(self, data: dict[str, Any], at: datetime) -> bool:
-        """Keep the newest copy of a person; False if ``at`` is older than what is kept
-        or the person was removed."""
-        values = {
-            "name": data["name"],
-            "email": data["email"],
-            "language": data["language"],
-            "cluster_id": data.get("cluster_id"),
-            "synced_at": at,
-        }
-        known = self.session.execute(
-            select(people.c.synced_at, people.c.removed_at).where(people.c.id == data["id"])
-        ).first()
-        if known is None:
-            self.session.execute(insert(people), {"id": data["id"], **values})
-            return True
-        if known.removed_at is not None or _utc(known.synced_at) > at:
-            return False
-        self.session.execute(update(people).where(people.c.id == data["id"]).values(**values))
-        return True
+    def save_people(self, changes: Sequence[tuple[Mapping[str, Any], datetime]]) -> None:
+        """Keep the newest copy of each person, in one statement: a change older than the
+        copy (events can arrive out of order), or to a removed person, is ignored."""
+        newest: dict[str, tuple[Mapping[str, Any], datetime]] = {}
+        for data, at in changes:
+            kept = newest.get(data["id"])
+            if kept is None or kept[1] <= at:
+                newest[data["id"]] = (data, at)
+        rows = [
+            {
+                "id": person_id,
+                "name": data["name"],
+                "email": data["email"],
+                "language": data["language"],
+                "cluster_id": data.get("cluster_id"),
+                "synced_at": at,
+            }
+            for person_id, (data, at) in newest.items()
+        ]
+        if rows:
+            self.session.execute(_upsert_people(self.session.get_bind().dialect.name), rows)
 
     def forget_person(self, person_id: str, at: datetime) -> None:
         """Drop the person's data and keep a tombstone."""
@@ -214,6 +216,21 @@ class EventsRepository:
                 .where(people.c.id == person_id)
                 .values(**values, synced_at=at, removed_at=at)
             )
+
+
+def _upsert_people(dialect: str) -> Any:
+    """INSERT … ON CONFLICT DO UPDATE where the change is newer (PostgreSQL and SQLite)."""
+    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert_(people)
+    fresh = statement.excluded
+    return statement.on_conflict_do_update(
+        index_elements=[people.c.id],
+        set_={
+            column: fresh[column]
+            for column in ("name", "email", "language", "cluster_id", "synced_at")
+        },
+        where=(people.c.synced_at <= fresh.synced_at) & people.c.removed_at.is_(None),
+    )
 
 
 def _event_values(event: Event) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from services.events.handlers import person_changed
+from services.events.handlers import keep_people
 from shared.events import CATALOGUE
 from shared.testing import ServiceHarness, service_harness
 from tests.conftest import TEST_SECRET
@@ -76,7 +76,7 @@ def known_person(events: ServiceHarness, person_id: str, **fields: Any) -> str:
     }
     event_ = CATALOGUE.make_event("registry.person.registered", subject=person_id, data=data)
     with events.runtime.uow.begin() as tx:
-        person_changed(event_, tx)
+        keep_people([event_], tx)
     return person_id
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from services.events.adapters.repository import EventsRepository
-from services.events.handlers import person_changed, person_removed
+from services.events.handlers import keep_people, person_removed
 from shared.events import CATALOGUE, CloudEvent
 from shared.testing import ServiceHarness
 from tests.integration.events.conftest import known_person, new_event, register, registrations
@@ -24,9 +24,11 @@ def _event(kind: str, person_id: str, at: datetime, **data: object) -> CloudEven
 
 
 def _apply(events: ServiceHarness, event_: CloudEvent) -> None:
-    handler = person_removed if event_.type.endswith("removed") else person_changed
     with events.runtime.uow.begin() as tx:
-        handler(event_, tx)
+        if event_.type.endswith("removed"):
+            person_removed(event_, tx)
+        else:
+            keep_people([event_], tx)
 
 
 def _person(events: ServiceHarness, person_id: str):  # noqa: ANN202
@@ -45,6 +47,23 @@ def test_the_newest_change_wins_whatever_the_arrival_order(events: ServiceHarnes
     _apply(events, _event("updated", "p2", t0 + timedelta(minutes=5), language="fr"))
     _apply(events, _event("registered", "p2", t0))
     assert _person(events, "p2").language == "fr"
+
+
+def test_one_batch_keeps_the_newest_change_of_each_person(events: ServiceHarness) -> None:
+    t0 = datetime(2026, 11, 1, tzinfo=UTC)
+    _apply(events, _event("registered", "p1", t0))
+    batch = [
+        _event("updated", "p1", t0 + timedelta(minutes=3), name="Newest"),
+        _event("updated", "p2", t0 + timedelta(minutes=1), name="Other"),
+        _event("updated", "p1", t0 + timedelta(minutes=2), name="Older"),
+        _event("updated", "p1", t0 - timedelta(minutes=2), name="Before the copy"),
+    ]
+    with events.runtime.uow.begin() as tx:
+        keep_people(batch, tx)
+    assert (_person(events, "p1").name, _person(events, "p2").name) == ("Newest", "Other")
+    with events.runtime.uow.begin() as tx:
+        keep_people([_event("updated", "p1", t0, name="Stale")], tx)
+    assert _person(events, "p1").name == "Newest"
 
 
 def test_a_removed_person_is_forgotten_and_stays_removed(events: ServiceHarness) -> None:
