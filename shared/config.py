@@ -10,6 +10,7 @@ development those defaults are refused where they would be unsafe.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -122,9 +123,17 @@ def _parse(env: Env) -> Settings:
     delays = tuple(env.list("BOOSTER_RETRY_DELAYS", [1.0, 5.0, 30.0, 120.0], subcast=float))
     if not delays or any(d <= 0 for d in delays):
         raise ConfigError("BOOSTER_RETRY_DELAYS: give positive seconds, e.g. '1,5,30,120'")
+    exchange = env.str("BOOSTER_EXCHANGE", "booster.events")
+    if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,200}", exchange) or exchange == "booster":
+        # queues on another exchange are named after it: "booster" would share the
+        # default platform's queue names (booster.<service>)
+        raise ConfigError(
+            "BOOSTER_EXCHANGE: letters, digits and . _ : - only, and not 'booster' "
+            "(e.g. 'staging.events')"
+        )
     bus = BusSettings(
         broker_url=broker_url,
-        exchange=env.str("BOOSTER_EXCHANGE", "booster.events"),
+        exchange=exchange,
         prefetch=_positive(env, "BOOSTER_PREFETCH", 300),
         max_attempts=_positive(env, "BOOSTER_MAX_ATTEMPTS", 5),
         retry_delays=delays,

@@ -53,11 +53,19 @@ def _visible(event: Event) -> Event:
     return event
 
 
-def _check_person(person_id: str, scope: str) -> None:
-    """Without ``scope``, a ``self`` token may act only for its own person."""
+def _acts_for(person_id: str, scope: str) -> bool:
+    """With ``scope`` a caller acts for anyone; a ``self`` token only for its person."""
     principal = current_principal()
-    if not principal.allows(scope) and principal.subject != person_id:
-        raise Forbidden("A self token may act only for its own person.")
+    return principal.allows(scope) or principal.subject == person_id
+
+
+def _own_registration(event_id: str, registration_id: str, scope: str) -> tuple[Any, int | None]:
+    """The registration, if the caller may see it: a ``self`` token is told that other
+    people's registrations do not exist (404), as it is for unknown ids."""
+    registration, place = ops.get_registration(_uow(), event_id, registration_id)
+    if not _acts_for(registration.person_id, scope):
+        raise NotFound(f"No registration {registration_id!r} to event {event_id!r}.")
+    return registration, place
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -192,7 +200,10 @@ class Registrations(MethodView):
     def post(self, data: dict[str, Any], event_id: str) -> Any:
         """Register a person: `confirmed` while seats last, then `waitlisted`
         (`events.registration.confirmed` / `.waitlisted`)."""
-        _check_person(data["person_id"], WRITE)
+        if not _acts_for(data["person_id"], WRITE):
+            raise Forbidden("A self token may register only its own person.")
+        if current_principal().is_self_only(READ):
+            _visible(ops.get_event(_uow(), event_id))  # a draft is not there for them
         registration, place = ops.register(_uow(), event_id, data["person_id"])
         location = url_for(
             "events.RegistrationView", event_id=event_id, registration_id=registration.id
@@ -206,9 +217,7 @@ class RegistrationView(MethodView):
     @blueprint.response(200, s.RegistrationSchema)
     def get(self, event_id: str, registration_id: str) -> Any:
         """One registration, with its place on the waitlist."""
-        registration, place = ops.get_registration(_uow(), event_id, registration_id)
-        _check_person(registration.person_id, READ)
-        return s.registration_view(registration, place)
+        return s.registration_view(*_own_registration(event_id, registration_id, READ))
 
 
 @blueprint.route("/events/<string:event_id>/registrations/<string:registration_id>/cancel")
@@ -220,7 +229,6 @@ class RegistrationCancel(MethodView):
     def post(self, data: dict[str, Any], event_id: str, registration_id: str) -> Any:
         """Cancel a registration (`events.registration.cancelled`); a freed seat goes to
         the first on the waitlist (`events.registration.promoted`)."""
-        registration, _ = ops.get_registration(_uow(), event_id, registration_id)
-        _check_person(registration.person_id, WRITE)
+        _own_registration(event_id, registration_id, WRITE)
         cancelled = ops.cancel_registration(_uow(), event_id, registration_id, data.get("reason"))
         return s.registration_view(cancelled, None)

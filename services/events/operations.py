@@ -44,21 +44,17 @@ def list_registrations(
     with uow.read() as session:
         repo = EventsRepository(session)
         _event(repo, event_id)
-        items = repo.list_registrations(event_id, status, limit, after)
-        waitlisted = [r for r in items if r.status is RegistrationStatus.WAITLISTED]
-        ahead = repo.waitlisted_before(event_id, waitlisted[0].sequence) if waitlisted else 0
-    # a page covers consecutive sequences, so its waitlisted entries are consecutive too
-    positions = {r.id: ahead + index for index, r in enumerate(waitlisted, start=1)}
-    return [(r, positions.get(r.id)) for r in items]
+        return repo.list_registrations(event_id, status, limit, after)
 
 
 def get_registration(
     uow: UnitOfWork, event_id: str, registration_id: str
 ) -> tuple[Registration, int | None]:
     with uow.read() as session:
-        repo = EventsRepository(session)
-        registration = _registration(repo, event_id, registration_id)
-        return registration, _position(repo, registration)
+        found = EventsRepository(session).placed(event_id, registration_id)
+    if found is None:
+        raise NotFound(f"No registration {registration_id!r} to event {event_id!r}.")
+    return found
 
 
 # -- events --------------------------------------------------------------------------
@@ -97,8 +93,8 @@ def cancel_event(uow: UnitOfWork, event_id: str, reason: str | None) -> Event:
     with uow.begin() as tx:
         repo = EventsRepository(tx.session)
         event = _event(repo, event_id, lock=True)
-        cancelled = event.cancel()
         at = now()
+        cancelled = event.cancel(at)
         person_ids = []
         for registration in repo.active_registrations(event.id):
             repo.save_registration(registration.cancel(at, reason or "The event was cancelled."))
@@ -117,8 +113,9 @@ def register(uow: UnitOfWork, event_id: str, person_id: str) -> tuple[Registrati
     """Give the person a seat, or a place on the waitlist when the event is full."""
     with uow.begin() as tx:
         repo = EventsRepository(tx.session)
+        # locks in the order person, then event, like ``forget_person``
+        person = repo.person(person_id, lock=True)
         event = _event(repo, event_id, lock=True)
-        person = repo.person(person_id)
         if person is None or person.removed:
             raise InvalidInput(
                 f"No person with id {person_id!r} is known to the events service.",
@@ -155,18 +152,24 @@ def cancel_registration(
         repo = EventsRepository(tx.session)
         event = _event(repo, event_id, lock=True)
         registration = _registration(repo, event.id, registration_id)
+        event.check_withdrawal(now())
         return _cancel(tx, repo, event, registration, reason)
 
 
 def forget_person(tx: Transaction, person_id: str, at: datetime) -> None:
-    """The registry removed the person: drop their data, end their registrations."""
+    """The registry removed the person: drop their data, end their registrations.
+
+    The tombstone is written first: it locks the person's row, so a registration of
+    theirs in flight either committed before (and is cancelled here) or waits and then
+    finds them removed. Events are then locked in id order.
+    """
     repo = EventsRepository(tx.session)
+    repo.forget_person(person_id, at)
     for event_id in repo.events_with_active_registrations_of(person_id):
         event = _event(repo, event_id, lock=True)
         registration = repo.active_registration(event_id, person_id)
         if registration is not None:
             _cancel(tx, repo, event, registration, PERSON_REMOVED)
-    repo.forget_person(person_id, at)
 
 
 def _cancel(

@@ -37,6 +37,17 @@ def _routes(harness: ServiceHarness) -> list[tuple[str, str]]:
     return found
 
 
+def _declared(harness: ServiceHarness, method: str, path: str) -> tuple[str, ...]:
+    """The scopes the view behind (method, path) declares."""
+    from shared.auth import SCOPES_ATTRIBUTE
+
+    adapter = harness.app.url_map.bind("localhost")
+    endpoint, _ = adapter.match(path, method=method)
+    view = harness.app.view_functions[endpoint]
+    target = getattr(view.view_class, method.lower())
+    return getattr(target, SCOPES_ATTRIBUTE)
+
+
 def _scopes(harness: ServiceHarness) -> tuple[str, str]:
     return f"{harness.runtime.name}:read", f"{harness.runtime.name}:write"
 
@@ -73,3 +84,19 @@ def test_the_right_scope_gets_past_authorisation(harness: ServiceHarness) -> Non
             )
             assert response.status_code not in (401, 403), (method, path, response.get_json())
             assert response.status_code < 500, (method, path, response.get_json())
+
+
+def test_a_self_token_reaches_only_the_routes_open_to_it(harness: ServiceHarness) -> None:
+    """A person's own token is refused (403) on every operator route; on the routes open
+    to it, authorisation lets it through (what it then sees is each service's rule)."""
+    own = harness.headers("self", sub="someone")
+    opened = 0
+    for method, path in _routes(harness):
+        response = harness.client.open(path, method=method, json={}, headers=own)
+        if "self" in _declared(harness, method, path):
+            opened += 1
+            assert response.status_code != 401, (method, path)
+            assert response.status_code < 500, (method, path, response.get_json())
+        else:
+            assert response.status_code == 403, (method, path, response.get_json())
+    assert opened >= 1

@@ -167,6 +167,9 @@ def test_from_env_reads_only_the_given_mapping(
         ("BOOSTER_SMTP_URL", "127.0.0.1:1025"),
         ("BOOSTER_JWT_ALGORITHM", "none"),
         ("BOOSTER_JWT_ALGORITHM", "RS256"),
+        ("BOOSTER_EXCHANGE", "booster"),  # its queues would be the default platform's
+        ("BOOSTER_EXCHANGE", "two words"),
+        ("BOOSTER_EXCHANGE", ""),
     ],
 )
 def test_invalid_value_raises_config_error_naming_the_variable(

@@ -73,10 +73,15 @@ def test_the_lifecycle_allows_only_its_transitions() -> None:
     event = published()
     with pytest.raises(InvalidTransition):
         event.publish(NOW)
-    cancelled = event.cancel()
+    cancelled = event.cancel(NOW)
     assert cancelled.status is EventStatus.CANCELLED
     with pytest.raises(InvalidTransition):
-        cancelled.cancel()
+        cancelled.cancel(NOW)
+    with pytest.raises(InvalidTransition):
+        event.cancel(event.ends_at)  # it is over
+    event.check_withdrawal(event.starts_at - timedelta(seconds=1))
+    with pytest.raises(InvalidTransition):
+        event.check_withdrawal(event.starts_at)
     with pytest.raises(InvalidTransition):
         trip(starts_at=NOW - timedelta(hours=1), ends_at=NOW + timedelta(hours=1)).publish(NOW)
 

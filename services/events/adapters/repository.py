@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, func, insert, select, tuple_, update
+from sqlalchemy import Row, case, func, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -94,12 +94,17 @@ class EventsRepository:
 
     # -- registrations -------------------------------------------------------------
     def registration(self, event_id: str, registration_id: str) -> Registration | None:
+        found = self.placed(event_id, registration_id)
+        return found[0] if found else None
+
+    def placed(self, event_id: str, registration_id: str) -> tuple[Registration, int | None] | None:
+        """The registration and its place on the waitlist (None unless waitlisted)."""
         row = self.session.execute(
-            select(registrations).where(
+            _PLACED.where(
                 registrations.c.id == registration_id, registrations.c.event_id == event_id
             )
         ).first()
-        return _registration(row) if row else None
+        return (_registration(row), row.waitlist_position) if row else None
 
     def active_registration(self, event_id: str, person_id: str) -> Registration | None:
         row = self.session.execute(
@@ -145,10 +150,11 @@ class EventsRepository:
 
     def list_registrations(
         self, event_id: str, status: str | None, limit: int, after: Sequence[Any] | None
-    ) -> list[Registration]:
+    ) -> list[tuple[Registration, int | None]]:
+        """A page of registrations in sequence order, each with its place on the
+        waitlist, all read in one statement (one snapshot)."""
         statement = (
-            select(registrations)
-            .where(registrations.c.event_id == event_id)
+            _PLACED.where(registrations.c.event_id == event_id)
             .order_by(registrations.c.sequence)
             .limit(limit)
         )
@@ -156,7 +162,9 @@ class EventsRepository:
             statement = statement.where(registrations.c.status == status)
         if after:
             statement = statement.where(registrations.c.sequence > after[0])
-        return [_registration(row) for row in self.session.execute(statement)]
+        return [
+            (_registration(row), row.waitlist_position) for row in self.session.execute(statement)
+        ]
 
     def active_registrations(self, event_id: str) -> list[Registration]:
         rows = self.session.execute(
@@ -175,8 +183,13 @@ class EventsRepository:
         return [row.event_id for row in rows]
 
     # -- the people read copy ------------------------------------------------------
-    def person(self, person_id: str) -> PersonCopy | None:
-        row = self.session.execute(select(people).where(people.c.id == person_id)).first()
+    def person(self, person_id: str, *, lock: bool = False) -> PersonCopy | None:
+        """The person; ``lock`` holds a shared lock on their row (a removal, which
+        updates it, waits for the transaction, and the transaction for the removal)."""
+        query = select(people).where(people.c.id == person_id)
+        if lock:
+            query = query.with_for_update(read=True)
+        row = self.session.execute(query).first()
         if row is None:
             return None
         return PersonCopy(row.id, row.name, row.email, row.language, row.removed_at is not None)
@@ -198,7 +211,9 @@ class EventsRepository:
                 "cluster_id": data.get("cluster_id"),
                 "synced_at": at,
             }
-            for person_id, (data, at) in newest.items()
+            # in id order, so that two transactions upserting the same people never
+            # wait for each other's rows in opposite orders (a deadlock)
+            for person_id, (data, at) in sorted(newest.items())
         ]
         if rows:
             self.session.execute(_upsert_people(self.session.get_bind().dialect.name), rows)
@@ -216,6 +231,25 @@ class EventsRepository:
                 .where(people.c.id == person_id)
                 .values(**values, synced_at=at, removed_at=at)
             )
+
+
+def _placed() -> Any:
+    """Registrations with ``waitlist_position``: 1 + those waitlisted ahead of them."""
+    ahead = registrations.alias("ahead")
+    place = (
+        select(func.count())
+        .where(
+            ahead.c.event_id == registrations.c.event_id,
+            ahead.c.status == _WAITLISTED,
+            ahead.c.sequence <= registrations.c.sequence,
+        )
+        .scalar_subquery()
+    )
+    position = case((registrations.c.status == _WAITLISTED, place), else_=None)
+    return select(registrations, position.label("waitlist_position"))
+
+
+_PLACED = _placed()
 
 
 def _upsert_people(dialect: str) -> Any:

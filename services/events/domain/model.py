@@ -133,10 +133,20 @@ class Event:
             raise InvalidTransition("An event that has already started cannot be published.")
         return self._next(status=EventStatus.PUBLISHED)
 
-    def cancel(self) -> Event:
+    def cancel(self, at: datetime) -> Event:
         if self.status not in (EventStatus.DRAFT, EventStatus.PUBLISHED):
             raise InvalidTransition(f"A {self.status} event cannot be cancelled.")
+        if at >= self.ends_at:
+            raise InvalidTransition("An event that has ended cannot be cancelled.")
         return self._next(status=EventStatus.CANCELLED, confirmed=0)
+
+    def check_withdrawal(self, at: datetime) -> None:
+        """A person may cancel their registration until the event starts; after that,
+        attendance is what counts."""
+        if at >= self.starts_at:
+            raise InvalidTransition(
+                "The event has started; its registrations can no longer be cancelled."
+            )
 
     def admit(self, at: datetime) -> tuple[Event, RegistrationStatus]:
         """Take one registration: a seat if one is free, else a place on the waitlist."""

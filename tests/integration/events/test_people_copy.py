@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from services.events.adapters.repository import EventsRepository
 from services.events.handlers import keep_people, person_removed
@@ -103,3 +106,34 @@ def test_removing_a_person_ends_their_registrations_and_promotes_the_next(
         "events.registration.cancelled",
         "events.registration.promoted",
     ]
+
+
+def test_a_registration_racing_the_removal_of_its_person_does_not_survive_it(
+    events: ServiceHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The removal locks the person first; a registration arriving meanwhile waits and
+    then finds the person removed (on SQLite, it waits for the single writer)."""
+    event = new_event(events)
+    person = known_person(events, "p-1")
+    listed = EventsRepository.events_with_active_registrations_of
+    racing: dict[str, object] = {}
+
+    def listing_while_a_registration_arrives(self: EventsRepository, person_id: str) -> list:
+        found = listed(self, person_id)
+        thread = threading.Thread(
+            target=lambda: racing.setdefault("response", register(events, event["id"], person))
+        )
+        thread.start()
+        thread.join(1.0)  # it blocks on the removal's lock
+        racing["thread"] = thread
+        return found
+
+    monkeypatch.setattr(
+        EventsRepository,
+        "events_with_active_registrations_of",
+        listing_while_a_registration_arrives,
+    )
+    _apply(events, _event("removed", person, datetime.now(UTC)))
+    racing["thread"].join(30)  # type: ignore[attr-defined]
+    assert racing["response"].status_code == 422  # type: ignore[attr-defined]
+    assert registrations(events, event["id"]) == []

@@ -194,8 +194,9 @@ def test_a_self_token_registers_and_cancels_only_itself(events: ServiceHarness) 
     own = f"/api/v1/events/{event['id']}/registrations/{mine_id}"
     assert events.client.get(own, headers=as_a).status_code == 200
     other = f"/api/v1/events/{event['id']}/registrations/{theirs['id']}"
-    assert events.client.get(other, headers=as_a).status_code == 403
-    assert cancel(events, event["id"], theirs["id"], **as_a).status_code == 403
+    # someone else's registration is not there for them, like an unknown id
+    assert events.client.get(other, headers=as_a).status_code == 404
+    assert cancel(events, event["id"], theirs["id"], **as_a).status_code == 404
     listing = events.client.get(f"/api/v1/events/{event['id']}/registrations", headers=as_a)
     assert listing.status_code == 403
     assert cancel(events, event["id"], mine_id, **as_a).status_code == 200
@@ -216,3 +217,58 @@ def test_an_idempotency_key_makes_a_retried_registration_harmless(
     assert first.get_json() == second.get_json()
     assert len(registrations(events, event["id"])) == 1
     assert [e.type for e in events.events()].count("events.registration.confirmed") == 1
+
+
+def test_a_self_token_cannot_find_a_draft_by_registering(events: ServiceHarness) -> None:
+    draft = new_event(events, publish=False)
+    known_person(events, "a")
+    as_a = events.headers("self", sub="a")
+    assert register(events, draft["id"], "a", **as_a).status_code == 404
+    assert register(events, "no-such-event", "a", **as_a).status_code == 404
+    assert register(events, draft["id"], "a").status_code == 409  # an operator is told why
+
+
+def test_once_the_event_has_started_registrations_stay(events: ServiceHarness) -> None:
+    event = new_event(events, capacity=1)
+    first = register(events, event["id"], known_person(events, "a")).get_json()
+    register(events, event["id"], known_person(events, "b"))
+    _start_now(events, event["id"])
+    response = cancel(events, event["id"], first["id"])
+    assert response.status_code == 409
+    assert "started" in response.get_json()["detail"]
+    statuses = [r["status"] for r in registrations(events, event["id"])]
+    assert statuses == ["confirmed", "waitlisted"]
+
+
+def test_an_event_that_has_ended_cannot_be_cancelled(events: ServiceHarness) -> None:
+    event = new_event(events)
+    _start_now(events, event["id"], ended=True)
+    response = events.client.post(
+        f"/api/v1/events/{event['id']}/cancel", json={}, headers=events.headers(WRITE)
+    )
+    assert response.status_code == 409
+
+
+def _start_now(events: ServiceHarness, event_id: str, *, ended: bool = False) -> None:
+    """Move a published event's times so that it has started (or ended) already."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from services.events.adapters.tables import events as events_table
+
+    now = datetime.now(UTC)
+    starts, ends = (
+        (now - timedelta(hours=3), now - timedelta(hours=1))
+        if ended
+        else (
+            now - timedelta(minutes=5),
+            now + timedelta(hours=2),
+        )
+    )
+    with events.runtime.database.session() as session:
+        session.execute(
+            update(events_table)
+            .where(events_table.c.id == event_id)
+            .values(starts_at=starts, ends_at=ends, registration_closes_at=None)
+        )
