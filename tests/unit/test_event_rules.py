@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -141,31 +140,3 @@ def test_registration_transitions() -> None:
         cancelled.cancel(NOW)
     with pytest.raises(InvalidTransition):
         cancelled.promote(NOW)
-
-
-@pytest.mark.parametrize("seed", range(20))
-def test_random_registrations_and_cancellations_never_overbook(seed: int) -> None:
-    """A model of the operations: admit, cancel with promotion; the seats stay exact."""
-    rng = random.Random(seed)
-    capacity = rng.randint(1, 6)
-    event = published(capacity=capacity)
-    live: list[Registration] = []
-    for step in range(200):
-        if live and rng.random() < 0.4:
-            leaving = live.pop(rng.randrange(len(live)))
-            event = event.release(leaving)
-            if leaving.holds_seat and (filled := event.fill_seat(NOW)) is not None:
-                queue = sorted(
-                    (r for r in live if r.status is RegistrationStatus.WAITLISTED),
-                    key=lambda r: r.sequence,
-                )
-                if queue:
-                    live[live.index(queue[0])] = queue[0].promote(NOW)
-                    event = filled
-        else:
-            event, status = event.admit(NOW)
-            live.append(Registration("e", f"p{step}", status, event.registrations))
-        seated = sum(r.holds_seat for r in live)
-        waiting = len(live) - seated
-        assert seated == event.confirmed <= capacity
-        assert waiting == 0 or seated == capacity, "a seat is free while someone waits"
