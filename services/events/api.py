@@ -20,6 +20,7 @@ from services.events.adapters.repository import EventQuery
 from services.events.calendar import event_calendar
 from services.events.domain.model import Event, EventStatus
 from shared.auth import current_principal, requires
+from shared.db import utc
 from shared.errors import Forbidden, InvalidInput, NotFound
 from shared.http.pagination import decode_cursor, page
 from shared.idempotency import idempotent
@@ -68,10 +69,6 @@ def _own_registration(event_id: str, registration_id: str, scope: str) -> tuple[
     return registration, place
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    return value.astimezone(UTC) if value is not None else None
-
-
 def _invalid_cursor() -> InvalidInput:
     return InvalidInput(
         "The cursor is not valid.", errors={"cursor": ["Not a valid cursor."]}, location="query"
@@ -114,8 +111,8 @@ class Events(MethodView):
         query = EventQuery(
             kind=filters.get("kind"),
             status=filters.get("status"),
-            starts_from=_utc(filters.get("from_")),
-            starts_before=_utc(filters.get("to")),
+            starts_from=utc(filters.get("from_")),
+            starts_before=utc(filters.get("to")),
             hide_drafts=current_principal().is_self_only(READ),
         )
         items = ops.list_events(_uow(), query, limit + 1, _event_cursor(cursor))

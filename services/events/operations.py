@@ -7,7 +7,7 @@ capacity is never exceeded and a freed seat goes to the first on the waitlist.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from services.events.adapters.repository import EventQuery, EventsRepository
@@ -19,6 +19,7 @@ from services.events.domain.model import (
     RegistrationStatus,
     now,
 )
+from shared.db import utc
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.uow import Transaction, UnitOfWork
 
@@ -64,14 +65,14 @@ def create_event(uow: UnitOfWork, data: dict[str, Any]) -> Event:
             kind=EventKind(data["kind"]),
             title=" ".join(data["title"].split()),
             format=EventFormat(data["format"]),
-            starts_at=_utc(data["starts_at"]),
-            ends_at=_utc(data["ends_at"]),
+            starts_at=utc(data["starts_at"]),
+            ends_at=utc(data["ends_at"]),
             timezone=data["timezone"],
             capacity=data.get("capacity"),
             city=data.get("city"),
             country=data["country"].upper() if data.get("country") else None,
             online_link=data.get("online_link"),
-            registration_closes_at=_utc(data.get("registration_closes_at")),
+            registration_closes_at=utc(data.get("registration_closes_at")),
             description=data.get("description"),
         )
         EventsRepository(tx.session).add_event(event)
@@ -261,7 +262,3 @@ def _position(repo: EventsRepository, registration: Registration) -> int | None:
     if registration.status is not RegistrationStatus.WAITLISTED:
         return None
     return repo.waitlisted_before(registration.event_id, registration.sequence) + 1
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    return value.astimezone(UTC) if value is not None else None

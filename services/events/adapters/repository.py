@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -22,6 +22,7 @@ from services.events.domain.model import (
     Registration,
     RegistrationStatus,
 )
+from shared.db import utc
 
 _ACTIVE = [status.value for status in ACTIVE]
 _WAITLISTED = RegistrationStatus.WAITLISTED.value
@@ -302,21 +303,21 @@ def _event(row: Row[Any]) -> Event:
         kind=EventKind(row.kind),
         title=row.title,
         format=EventFormat(row.format),
-        starts_at=_utc(row.starts_at),
-        ends_at=_utc(row.ends_at),
+        starts_at=utc(row.starts_at),
+        ends_at=utc(row.ends_at),
         timezone=row.timezone,
         capacity=row.capacity,
         city=row.city,
         country=row.country,
         online_link=row.online_link,
-        registration_closes_at=_utc(row.registration_closes_at),
+        registration_closes_at=utc(row.registration_closes_at),
         description=row.description,
         status=EventStatus(row.status),
         confirmed=row.confirmed,
         registrations=row.registrations,
         version=row.version,
-        created_at=_utc(row.created_at),
-        updated_at=_utc(row.updated_at),
+        created_at=utc(row.created_at),
+        updated_at=utc(row.updated_at),
     )
 
 
@@ -342,16 +343,9 @@ def _registration(row: Row[Any]) -> Registration:
         person_id=row.person_id,
         status=RegistrationStatus(row.status),
         sequence=row.sequence,
-        created_at=_utc(row.created_at),
-        updated_at=_utc(row.updated_at),
-        promoted_at=_utc(row.promoted_at),
-        cancelled_at=_utc(row.cancelled_at),
+        created_at=utc(row.created_at),
+        updated_at=utc(row.updated_at),
+        promoted_at=utc(row.promoted_at),
+        cancelled_at=utc(row.cancelled_at),
         cancel_reason=row.cancel_reason,
     )
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    """SQLite returns naive datetimes; everything stored is UTC."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -33,6 +33,7 @@ from services.registry.domain.model import (
     Region,
     SizeClass,
 )
+from shared.db import utc
 from shared.errors import PreconditionFailed
 
 
@@ -348,8 +349,8 @@ def _cluster(row: Row[Any]) -> Cluster:
         status=ClusterStatus(row.status),
         labels=tuple(_label(label) for label in json.loads(row.labels)),
         version=row.version,
-        created_at=_aware(row.created_at),
-        updated_at=_aware(row.updated_at),
+        created_at=utc(row.created_at),
+        updated_at=utc(row.updated_at),
     )
 
 
@@ -415,8 +416,8 @@ def _person(row: Row[Any]) -> Person:
         country=row.country,
         phone=row.phone,
         version=row.version,
-        created_at=_aware(row.created_at),
-        updated_at=_aware(row.updated_at),
+        created_at=utc(row.created_at),
+        updated_at=utc(row.updated_at),
     )
 
 
@@ -436,8 +437,3 @@ def _person_values(person: Person) -> dict[str, Any]:
         "created_at": person.created_at,
         "updated_at": person.updated_at,
     }
-
-
-def _aware(value: datetime) -> datetime:
-    """SQLite returns naive datetimes; everything stored is UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
