@@ -1,7 +1,8 @@
 """Events the events service subscribes to, and their handlers.
 
 It keeps its own read copy of the registry's people, so that a registration names a
-known person without asking the registry; a removed person's registrations end.
+known person without asking the registry; a removed person's registrations end. It
+hosts the mentoring programme's meetings as online events (flow 3 of the design).
 """
 
 from __future__ import annotations
@@ -13,10 +14,17 @@ from services.events import operations as ops
 from services.events.adapters.repository import EventsRepository
 from shared.bus.consumer import Handler, batched
 from shared.events import CloudEvent
+from shared.logging import get_logger
 from shared.service import Runtime
 from shared.uow import Transaction
 
-SUBSCRIBES = ("registry.person.registered", "registry.person.updated", "registry.person.removed")
+log = get_logger(__name__)
+SUBSCRIBES = (
+    "registry.person.registered",
+    "registry.person.updated",
+    "registry.person.removed",
+    "mentoring.meeting.scheduled",
+)
 
 
 def keep_people(events: Sequence[CloudEvent], tx: Transaction) -> None:
@@ -33,6 +41,13 @@ def person_removed(event_: CloudEvent, tx: Transaction) -> None:
     ops.forget_person(tx, event_.data["id"], _at(event_))
 
 
+def meeting_scheduled(event_: CloudEvent, tx: Transaction) -> None:
+    """mentoring.meeting.scheduled: host it, every participant registered (flow 3)."""
+    hosted = ops.host_meeting(tx, event_.data, datetime.now(UTC))
+    if hosted is None:
+        log.info("meeting not hosted: hosted already or started", meeting=event_.data["id"])
+
+
 def _at(event_: CloudEvent) -> datetime:
     """When the registry made the change: orders updates that arrive out of order."""
     at = datetime.fromisoformat(event_.time)
@@ -45,4 +60,5 @@ def subscriptions(runtime: Runtime) -> Mapping[str, Handler]:
         "registry.person.registered": people_changed,
         "registry.person.updated": people_changed,
         "registry.person.removed": person_removed,
+        "mentoring.meeting.scheduled": meeting_scheduled,
     }

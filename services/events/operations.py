@@ -7,6 +7,8 @@ capacity is never exceeded and a freed seat goes to the first on the waitlist.
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +26,16 @@ from shared.errors import Conflict, InvalidInput, NotFound
 from shared.uow import Transaction, UnitOfWork
 
 PERSON_REMOVED = "The person was removed from the registry."
+MEETINGS = uuid.UUID("6f1b3c1e-5a0e-4f57-9d5e-2b7d1c0a9e41")
+"""Namespace of the ids of events that host mentoring meetings (one event per meeting)."""
+
+
+class PersonNotKnownYet(LookupError):
+    """A person the registry has not (yet) told this service about; retried."""
+
+    def __init__(self, person_id: str) -> None:
+        super().__init__(f"person {person_id!r} is not in the read copy yet")
+        self.person_id = person_id
 
 
 # -- reads ---------------------------------------------------------------------------
@@ -127,22 +139,68 @@ def register(uow: UnitOfWork, event_id: str, person_id: str) -> tuple[Registrati
             raise Conflict(
                 f"The person is already registered ({existing.status}) as {existing.id}."
             )
-        admitted, status = event.admit(now())
-        registration = Registration(
-            event_id=event.id,
-            person_id=person_id,
-            status=status,
-            sequence=admitted.registrations,
-        )
-        repo.save_event(admitted)
-        repo.add_registration(registration)
-        position = _position(repo, registration)
-        tx.emit(
-            f"events.registration.{status.value}",
-            subject=registration.id,
-            data=registration_data(registration, admitted, position),
-        )
+        event, registration, position = _admit(tx, repo, event, person_id)
+        repo.save_event(event)
         return registration, position
+
+
+def host_meeting(tx: Transaction, meeting: Mapping[str, Any], at: datetime) -> Event | None:
+    """mentoring.meeting.scheduled: host the meeting as a published online event with
+    every participant registered (each ``events.registration.confirmed`` is their
+    invitation). None if it was hosted already, or has already started.
+
+    A participant not yet in the read copy raises :class:`PersonNotKnownYet`, so the
+    consumer retries later; a removed participant is left out.
+    """
+    repo = EventsRepository(tx.session)
+    event_id = str(uuid.uuid5(MEETINGS, meeting["id"]))
+    starts_at = utc(datetime.fromisoformat(meeting["starts_at"]))
+    if repo.event(event_id) is not None or starts_at <= at:
+        return None
+    event = Event(
+        id=event_id,
+        kind=EventKind.JOINT_MEETING,
+        title=" ".join(meeting["title"].split()),
+        format=EventFormat.ONLINE,
+        starts_at=starts_at,
+        ends_at=utc(datetime.fromisoformat(meeting["ends_at"])),
+        timezone=meeting["timezone"],
+        online_link=meeting["online_link"],
+        description=f"Meeting of mentoring programme {meeting['programme_id']}.",
+    )
+    repo.add_event(event)
+    tx.emit("events.event.created", subject=event.id, data=event_data(event))
+    event = event.publish(at)
+    tx.emit("events.event.published", subject=event.id, data=event_data(event))
+    for person_id in dict.fromkeys(meeting["person_ids"]):
+        person = repo.person(person_id, lock=True)
+        if person is None:
+            raise PersonNotKnownYet(person_id)
+        if not person.removed:
+            event, _, _ = _admit(tx, repo, event, person_id)
+    repo.save_event(event)
+    return event
+
+
+def _admit(
+    tx: Transaction, repo: EventsRepository, event: Event, person_id: str
+) -> tuple[Event, Registration, int | None]:
+    """Register the person to the (locked) event: a seat or the waitlist."""
+    admitted, status = event.admit(now())
+    registration = Registration(
+        event_id=event.id,
+        person_id=person_id,
+        status=status,
+        sequence=admitted.registrations,
+    )
+    repo.add_registration(registration)
+    position = _position(repo, registration)
+    tx.emit(
+        f"events.registration.{status.value}",
+        subject=registration.id,
+        data=registration_data(registration, admitted, position),
+    )
+    return admitted, registration, position
 
 
 def cancel_registration(

@@ -3,6 +3,6 @@
 Importing this package fills ``shared.events.CATALOGUE``.
 """
 
-from shared.events.types import events, registry
+from shared.events.types import events, mentoring, registry
 
-__all__ = ["events", "registry"]
+__all__ = ["events", "mentoring", "registry"]

@@ -1,22 +1,29 @@
-"""Registry → events over the real RabbitMQ and PostgreSQL (flows 1 and 4 of the design).
+"""Registry and mentoring → events over the real RabbitMQ and PostgreSQL (flows 1, 3, 4).
 
 A person registered through the registry's API reaches the events service's read copy
 through the registry's outbox relay and the events service's consumer; the person can
 then register for a trip. When the registry removes them, their seat goes to the first
 on the waitlist, and a subscriber of ``events.registration.promoted`` hears of it.
+A joint meeting scheduled in mentoring (its event published on the exchange, as its
+relay would) becomes an online event with every participant registered.
 """
 
 from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from kombu import Connection, Exchange, Queue
 
+from services.events.operations import MEETINGS
+from shared.bus.publisher import OutgoingMessage, Publisher
 from shared.config import BusSettings, Settings
+from shared.events import CATALOGUE
 from shared.migrations import upgrade
 from shared.service import Runtime, bootstrap, create_app, load_spec
 from shared.testing import ServiceHarness, delete_queues, fresh_postgres_database
@@ -121,3 +128,48 @@ def test_people_flow_from_the_registry_to_event_registrations(
     first = registrations(events, trip["id"])[0]
     assert first["status"] == "cancelled"
     assert first["cancel_reason"] == "The person was removed from the registry."
+
+
+def test_a_scheduled_meeting_is_hosted_with_every_participant_registered(
+    platform: dict[str, ServiceHarness], bus_settings: BusSettings
+) -> None:
+    registry, events = platform["registry"], platform["events"]
+    mentor = _person(registry, "Nadia Mansour", "nadia@example.org")
+    mentee = _person(registry, "Youssef Amrani", "youssef@example.org")
+    starts = datetime.now(UTC).replace(microsecond=0) + timedelta(days=10)
+    meeting = CATALOGUE.make_event(
+        "mentoring.meeting.scheduled",
+        subject="meeting-1",
+        data={
+            "id": "meeting-1",
+            "programme_id": "cmr-2026",
+            "title": "Joint meeting: export plans",
+            "starts_at": starts.isoformat(),
+            "ends_at": (starts + timedelta(hours=2)).isoformat(),
+            "timezone": "Africa/Casablanca",
+            "online_link": "https://meet.example.org/export",
+            "person_ids": [mentor["id"], mentee["id"]],
+        },
+    )
+    with Connection(bus_settings.broker_url) as connection:
+        message = OutgoingMessage(
+            body=meeting.to_json(),
+            routing_key=meeting.type,
+            message_id=meeting.id,
+            type=meeting.type,
+        )
+        Publisher(connection).publish([message], exchange=bus_settings.exchange)
+    hosted = str(uuid.uuid5(MEETINGS, "meeting-1"))
+    _eventually(
+        lambda: (
+            events.client.get(
+                f"/api/v1/events/{hosted}", headers=events.headers("events:read")
+            ).status_code
+            == 200
+        )
+    )
+    listed = registrations(events, hosted)
+    assert {(r["person_id"], r["status"]) for r in listed} == {
+        (mentor["id"], "confirmed"),
+        (mentee["id"], "confirmed"),
+    }
