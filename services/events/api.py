@@ -174,6 +174,17 @@ class EventCancel(MethodView):
         return ops.cancel_event(_uow(), event_id, data.get("reason"))
 
 
+@blueprint.route("/events/<string:event_id>/complete")
+class EventComplete(MethodView):
+    @requires(WRITE)
+    @idempotent
+    @blueprint.response(200, s.EventSchema)
+    def post(self, event_id: str) -> Any:
+        """Close an event that has ended: unmarked seats become no-shows, the waitlist
+        ends (`events.event.completed`)."""
+        return ops.complete_event(_uow(), event_id)
+
+
 # -- registrations -------------------------------------------------------------------
 @blueprint.route("/events/<string:event_id>/registrations")
 class Registrations(MethodView):
@@ -229,3 +240,14 @@ class RegistrationCancel(MethodView):
         _own_registration(event_id, registration_id, WRITE)
         cancelled = ops.cancel_registration(_uow(), event_id, registration_id, data.get("reason"))
         return s.registration_view(cancelled, None)
+
+
+@blueprint.route("/events/<string:event_id>/registrations/<string:registration_id>/attend")
+class RegistrationAttend(MethodView):
+    @requires(WRITE)
+    @idempotent
+    @blueprint.response(200, s.RegistrationSchema)
+    def post(self, event_id: str, registration_id: str) -> Any:
+        """Record that a confirmed person came, once the event has started
+        (`events.registration.attended`)."""
+        return s.registration_view(ops.attend(_uow(), event_id, registration_id), None)

@@ -14,6 +14,7 @@ from typing import Any
 
 from services.events.adapters.repository import EventQuery, EventsRepository
 from services.events.domain.model import (
+    ACTIVE,
     Event,
     EventFormat,
     EventKind,
@@ -109,7 +110,7 @@ def cancel_event(uow: UnitOfWork, event_id: str, reason: str | None) -> Event:
         at = now()
         cancelled = event.cancel(at)
         person_ids = []
-        for registration in repo.active_registrations(event.id):
+        for registration in repo.registrations_of(event.id, ACTIVE):
             repo.save_registration(registration.cancel(at, reason or "The event was cancelled."))
             person_ids.append(registration.person_id)
         repo.save_event(cancelled)
@@ -119,6 +120,30 @@ def cancel_event(uow: UnitOfWork, event_id: str, reason: str | None) -> Event:
             data={**event_data(cancelled), "reason": reason, "person_ids": person_ids},
         )
         return cancelled
+
+
+def complete_event(uow: UnitOfWork, event_id: str) -> Event:
+    """Close an event that has ended: confirmed registrations nobody marked attended
+    become no-shows, the waitlist ends (``events.event.completed``)."""
+    with uow.begin() as tx:
+        repo = EventsRepository(tx.session)
+        event = _event(repo, event_id, lock=True)
+        at = now()
+        completed = event.complete(at)
+        outcome: dict[str, list[str]] = {"attended": [], "no_show": []}
+        for registration in repo.registrations_of(event.id):
+            closed = registration.close(at)
+            if closed is not registration:
+                repo.save_registration(closed)
+            if closed.status.value in outcome:
+                outcome[closed.status.value].append(closed.person_id)
+        repo.save_event(completed)
+        tx.emit(
+            "events.event.completed",
+            subject=event.id,
+            data={**event_data(completed), **outcome},
+        )
+        return completed
 
 
 # -- registrations -------------------------------------------------------------------
@@ -213,6 +238,23 @@ def cancel_registration(
         registration = _registration(repo, event.id, registration_id)
         event.check_withdrawal(now())
         return _cancel(tx, repo, event, registration, reason)
+
+
+def attend(uow: UnitOfWork, event_id: str, registration_id: str) -> Registration:
+    """Record that a confirmed person came (``events.registration.attended``)."""
+    with uow.begin() as tx:
+        repo = EventsRepository(tx.session)
+        event = _event(repo, event_id, lock=True)
+        at = now()
+        event.check_attendance(at)
+        attended = _registration(repo, event.id, registration_id).attend(at)
+        repo.save_registration(attended)
+        tx.emit(
+            "events.registration.attended",
+            subject=attended.id,
+            data=registration_data(attended, event, None),
+        )
+        return attended
 
 
 def forget_person(tx: Transaction, person_id: str, at: datetime) -> None:

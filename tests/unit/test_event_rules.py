@@ -140,3 +140,33 @@ def test_registration_transitions() -> None:
         cancelled.cancel(NOW)
     with pytest.raises(InvalidTransition):
         cancelled.promote(NOW)
+
+
+def test_attendance_and_completion() -> None:
+    event = published()
+    with pytest.raises(InvalidTransition):
+        event.check_attendance(event.starts_at - timedelta(seconds=1))
+    event.check_attendance(event.starts_at)
+    with pytest.raises(InvalidTransition):
+        event.complete(event.ends_at - timedelta(seconds=1))
+    done = event.complete(event.ends_at)
+    assert done.status is EventStatus.COMPLETED
+    with pytest.raises(InvalidTransition):
+        done.check_attendance(done.ends_at)
+    with pytest.raises(InvalidTransition):
+        done.cancel(done.starts_at)
+
+
+def test_closing_registrations_when_the_event_is_over() -> None:
+    seat = Registration("e", "p", RegistrationStatus.CONFIRMED, 1)
+    came = seat.attend(NOW)
+    assert came.status is RegistrationStatus.ATTENDED
+    with pytest.raises(InvalidTransition):
+        came.attend(NOW)
+    assert came.close(NOW) is came
+    assert seat.close(NOW).status is RegistrationStatus.NO_SHOW
+    waiting = Registration("e", "q", RegistrationStatus.WAITLISTED, 2).close(NOW)
+    assert (waiting.status, waiting.cancel_reason) == (
+        RegistrationStatus.CANCELLED,
+        "The event took place.",
+    )

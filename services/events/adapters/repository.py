@@ -168,13 +168,18 @@ class EventsRepository:
             (_registration(row), row.waitlist_position) for row in self.session.execute(statement)
         ]
 
-    def active_registrations(self, event_id: str) -> list[Registration]:
-        rows = self.session.execute(
+    def registrations_of(
+        self, event_id: str, statuses: Sequence[RegistrationStatus] = ()
+    ) -> list[Registration]:
+        """The event's registrations in sequence order (only ``statuses`` if given)."""
+        query = (
             select(registrations)
-            .where(registrations.c.event_id == event_id, registrations.c.status.in_(_ACTIVE))
+            .where(registrations.c.event_id == event_id)
             .order_by(registrations.c.sequence)
         )
-        return [_registration(row) for row in rows]
+        if statuses:
+            query = query.where(registrations.c.status.in_([s.value for s in statuses]))
+        return [_registration(row) for row in self.session.execute(query)]
 
     def events_with_active_registrations_of(self, person_id: str) -> list[str]:
         rows = self.session.execute(

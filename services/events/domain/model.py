@@ -140,6 +140,23 @@ class Event:
             raise InvalidTransition("An event that has ended cannot be cancelled.")
         return self._next(status=EventStatus.CANCELLED, confirmed=0)
 
+    def check_attendance(self, at: datetime) -> None:
+        """Attendance is recorded once the event has started, until it is completed."""
+        if self.status is not EventStatus.PUBLISHED:
+            raise InvalidTransition(f"Attendance cannot be recorded for a {self.status} event.")
+        if at < self.starts_at:
+            raise InvalidTransition("Attendance is recorded once the event has started.")
+
+    def complete(self, at: datetime) -> Event:
+        """Close the event after it has ended; who did not attend becomes a no-show."""
+        if self.status is not EventStatus.PUBLISHED:
+            raise InvalidTransition(
+                f"Only a published event can be completed; this one is {self.status}."
+            )
+        if at < self.ends_at:
+            raise InvalidTransition("An event can be completed once it has ended.")
+        return self._next(status=EventStatus.COMPLETED)
+
     def check_withdrawal(self, at: datetime) -> None:
         """A person may cancel their registration until the event starts; after that,
         attendance is what counts."""
@@ -208,6 +225,19 @@ class Registration:
             updated_at=at,
             cancel_reason=reason,
         )
+
+    def attend(self, at: datetime) -> Registration:
+        if self.status is not RegistrationStatus.CONFIRMED:
+            raise InvalidTransition(f"A {self.status} registration cannot be marked attended.")
+        return replace(self, status=RegistrationStatus.ATTENDED, updated_at=at)
+
+    def close(self, at: datetime) -> Registration:
+        """The event is over: a seat not used is a no-show, a place still waiting ends."""
+        if self.status is RegistrationStatus.CONFIRMED:
+            return replace(self, status=RegistrationStatus.NO_SHOW, updated_at=at)
+        if self.status is RegistrationStatus.WAITLISTED:
+            return self.cancel(at, "The event took place.")
+        return self
 
     def promote(self, at: datetime) -> Registration:
         if self.status is not RegistrationStatus.WAITLISTED:

@@ -44,6 +44,11 @@ class EventCancelled(EventData):
     )
 
 
+class EventCompleted(EventData):
+    attended = fields.List(fields.String(), required=True, metadata={"description": "person ids"})
+    no_show = fields.List(fields.String(), required=True, metadata={"description": "person ids"})
+
+
 class RegistrationData(Schema):
     id = fields.String(required=True)
     event_id = fields.String(required=True)
@@ -72,6 +77,11 @@ _r(
     doc="An event was cancelled; every live registration ended (`person_ids`).",
 )
 _r(
+    "events.event.completed",
+    EventCompleted,
+    doc="An event that has ended was closed: who attended, who did not come (`no_show`).",
+)
+_r(
     "events.registration.confirmed",
     RegistrationData,
     doc="A person registered and has a seat.",
@@ -85,6 +95,11 @@ _r(
     "events.registration.cancelled",
     RegistrationCancelled,
     doc="A registration was cancelled (by the person, an operator, or their removal).",
+)
+_r(
+    "events.registration.attended",
+    RegistrationData,
+    doc="A confirmed person came to the event (recorded once it has started).",
 )
 _r(
     "events.registration.promoted",
