@@ -14,11 +14,9 @@ from services.events import operations as ops
 from services.events.adapters.repository import EventsRepository
 from shared.bus.consumer import Handler, batched
 from shared.events import CloudEvent
-from shared.logging import get_logger
 from shared.service import Runtime
 from shared.uow import Transaction
 
-log = get_logger(__name__)
 SUBSCRIBES = (
     "registry.person.registered",
     "registry.person.updated",
@@ -43,9 +41,7 @@ def person_removed(event_: CloudEvent, tx: Transaction) -> None:
 
 def meeting_scheduled(event_: CloudEvent, tx: Transaction) -> None:
     """mentoring.meeting.scheduled: host it, every participant registered (flow 3)."""
-    hosted = ops.host_meeting(tx, event_.data, datetime.now(UTC))
-    if hosted is None:
-        log.info("meeting not hosted: hosted already or started", meeting=event_.data["id"])
+    ops.host_meeting(tx, event_.data, datetime.now(UTC))
 
 
 def _at(event_: CloudEvent) -> datetime:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -18,14 +19,17 @@ from services.events.domain.model import (
     Event,
     EventFormat,
     EventKind,
+    EventStatus,
     Registration,
     RegistrationStatus,
     now,
 )
 from shared.db import utc
 from shared.errors import Conflict, InvalidInput, NotFound
+from shared.logging import get_logger
 from shared.uow import Transaction, UnitOfWork
 
+log = get_logger(__name__)
 PERSON_REMOVED = "The person was removed from the registry."
 MEETINGS = uuid.UUID("6f1b3c1e-5a0e-4f57-9d5e-2b7d1c0a9e41")
 """Namespace of the ids of events that host mentoring meetings (one event per meeting)."""
@@ -130,12 +134,14 @@ def complete_event(uow: UnitOfWork, event_id: str) -> Event:
         event = _event(repo, event_id, lock=True)
         at = now()
         completed = event.complete(at)
-        outcome: dict[str, list[str]] = {"attended": [], "no_show": []}
+        outcome: dict[str, list[str]] = {"attended": [], "no_show": [], "waitlist_ended": []}
         for registration in repo.registrations_of(event.id):
             closed = registration.close(at)
             if closed is not registration:
                 repo.save_registration(closed)
-            if closed.status.value in outcome:
+            if registration.status is RegistrationStatus.WAITLISTED:
+                outcome["waitlist_ended"].append(closed.person_id)
+            elif closed.status.value in outcome:
                 outcome[closed.status.value].append(closed.person_id)
         repo.save_event(completed)
         tx.emit(
@@ -172,39 +178,65 @@ def register(uow: UnitOfWork, event_id: str, person_id: str) -> tuple[Registrati
 def host_meeting(tx: Transaction, meeting: Mapping[str, Any], at: datetime) -> Event | None:
     """mentoring.meeting.scheduled: host the meeting as a published online event with
     every participant registered (each ``events.registration.confirmed`` is their
-    invitation). None if it was hosted already, or has already started.
+    invitation). Hosted already: participants added since are registered; a change of
+    title or time is not applied (there is no event for it yet) and is logged. None if
+    it was not hosted because it has started.
 
     A participant not yet in the read copy raises :class:`PersonNotKnownYet`, so the
     consumer retries later; a removed participant is left out.
     """
     repo = EventsRepository(tx.session)
+    person_ids = list(dict.fromkeys(meeting["person_ids"]))
+    known = repo.people_locked(person_ids)  # people first, then the event
+    missing = [person_id for person_id in person_ids if person_id not in known]
+    if missing:
+        raise PersonNotKnownYet(missing[0])
     event_id = str(uuid.uuid5(MEETINGS, meeting["id"]))
-    starts_at = utc(datetime.fromisoformat(meeting["starts_at"]))
-    if repo.event(event_id) is not None or starts_at <= at:
-        return None
-    event = Event(
+    event = repo.event(event_id, lock=True)
+    if event is None:
+        event = _new_meeting_event(meeting, event_id)
+        if event.starts_at <= at:
+            log.warning("meeting not hosted: it has started", meeting=meeting["id"])
+            return None
+        repo.add_event(event)
+        tx.emit("events.event.created", subject=event.id, data=event_data(event))
+        event = event.publish(at)
+        tx.emit("events.event.published", subject=event.id, data=event_data(event))
+        registered: set[str] = set()
+    else:
+        if event != replace(_new_meeting_event(meeting, event_id), **_kept(event)):
+            log.warning(
+                "meeting hosted already; its changes are not applied", meeting=meeting["id"]
+            )
+        if event.status is not EventStatus.PUBLISHED or at >= event.closes_at:
+            log.warning("meeting not updated: registration has closed", meeting=meeting["id"])
+            return None
+        registered = {r.person_id for r in repo.registrations_of(event.id, ACTIVE)}
+    for person_id in person_ids:
+        if not known[person_id].removed and person_id not in registered:
+            event, _, _ = _admit(tx, repo, event, person_id)
+    repo.save_event(event)
+    return event
+
+
+def _new_meeting_event(meeting: Mapping[str, Any], event_id: str) -> Event:
+    return Event(
         id=event_id,
         kind=EventKind.JOINT_MEETING,
         title=" ".join(meeting["title"].split()),
         format=EventFormat.ONLINE,
-        starts_at=starts_at,
+        starts_at=utc(datetime.fromisoformat(meeting["starts_at"])),
         ends_at=utc(datetime.fromisoformat(meeting["ends_at"])),
         timezone=meeting["timezone"],
         online_link=meeting["online_link"],
         description=f"Meeting of mentoring programme {meeting['programme_id']}.",
     )
-    repo.add_event(event)
-    tx.emit("events.event.created", subject=event.id, data=event_data(event))
-    event = event.publish(at)
-    tx.emit("events.event.published", subject=event.id, data=event_data(event))
-    for person_id in dict.fromkeys(meeting["person_ids"]):
-        person = repo.person(person_id, lock=True)
-        if person is None:
-            raise PersonNotKnownYet(person_id)
-        if not person.removed:
-            event, _, _ = _admit(tx, repo, event, person_id)
-    repo.save_event(event)
-    return event
+
+
+def _kept(event: Event) -> dict[str, Any]:
+    """What a hosted event has that the meeting message does not decide."""
+    fields = ("status", "confirmed", "registrations", "version", "created_at", "updated_at")
+    return {name: getattr(event, name) for name in fields}
 
 
 def _admit(
@@ -245,9 +277,10 @@ def attend(uow: UnitOfWork, event_id: str, registration_id: str) -> Registration
     with uow.begin() as tx:
         repo = EventsRepository(tx.session)
         event = _event(repo, event_id, lock=True)
+        registration = _registration(repo, event.id, registration_id)
         at = now()
         event.check_attendance(at)
-        attended = _registration(repo, event.id, registration_id).attend(at)
+        attended = registration.attend(at)
         repo.save_registration(attended)
         tx.emit(
             "events.registration.attended",

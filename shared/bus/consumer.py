@@ -31,6 +31,7 @@ from shared.bus.connection import connect
 from shared.bus.publisher import OutgoingMessage, Publisher
 from shared.bus.topology import Topology, dead_queue_name, is_amqp, queue_name, topic_matches
 from shared.config import BusSettings
+from shared.events.catalogue import InvalidEventData
 from shared.events.envelope import CloudEvent, EnvelopeError
 from shared.inbox import Inbox
 from shared.logging import get_logger
@@ -189,6 +190,12 @@ class EventConsumer:
             handlers = self.handlers_for(event_.type)
             if not handlers:
                 self._dead_letter(message, f"no handler for {event_.type!r}", attempts=1)
+                continue
+            try:
+                self.uow.catalogue.check(event_)
+            except InvalidEventData as exc:
+                # the data breaks the contract: no retry can help, an operator must look
+                self._dead_letter(message, f"InvalidEventData: {exc}", attempts=1)
                 continue
             work.append(_Work(message, event_, handlers))
         if len(work) > 1:

@@ -85,6 +85,15 @@ class Catalogue:
     def __iter__(self) -> Iterator[EventType]:
         return iter(sorted(self._types.values(), key=lambda t: t.name))
 
+    def check(self, event_: CloudEvent) -> None:
+        """Raise :class:`InvalidEventData` if a received event of a catalogued type does
+        not fit its schema (a type unknown here is left to the handlers to judge)."""
+        if event_.type not in self._types:
+            return
+        errors = self._types[event_.type].validator.validate(dict(event_.data))
+        if errors:
+            raise InvalidEventData(event_.type, errors)
+
     def make_event(self, name: str, *, subject: str | None, data: Mapping[str, Any]) -> CloudEvent:
         """Validate ``data`` against the type's schema and wrap it in an envelope.
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from shared.bus import dlq
 from shared.bus.topology import dead_queue_name, queue_name
-from shared.events import CONTENT_TYPE
+from shared.events import CONTENT_TYPE, CloudEvent
 from tests.integration.conftest import running
 from tests.integration.demo import Demo, always_fail, effects, inbox, record
 
@@ -103,6 +103,32 @@ def test_unparseable_and_unhandled_messages_go_to_the_dead_letter_queue(demo: De
         letter = dlq.list_dead(connection, demo.service, exchange=demo.bus.exchange)[0]
         assert "EnvelopeError" in letter.error
         assert letter.attempts == 1
+
+
+def test_an_event_whose_data_breaks_its_schema_is_dead_lettered_at_once(demo: Demo) -> None:
+    """No retry can fix data that breaks the contract: it goes to the dead-letter queue on
+    the first attempt, the handler never sees it, and the next event flows."""
+    consumer = demo.consumer({"demo.#": record})
+    broken = CloudEvent(type="demo.item.created", source="/booster/demo", data={"name": 7})
+    with running(consumer, demo.relay()), Connection(demo.bus.broker_url) as connection:
+        producer = Producer(connection.default_channel)
+        producer.publish(
+            broken.to_json(),
+            exchange=demo.bus.exchange,
+            routing_key=broken.type,
+            content_type=CONTENT_TYPE,
+            content_encoding="utf-8",
+            message_id=broken.id,
+        )
+        assert demo.wait_for(
+            lambda: _depth(connection, dead_queue_name(demo.service, demo.bus.exchange)) == 1
+        )
+        letter = dlq.list_dead(connection, demo.service, exchange=demo.bus.exchange)[0]
+        assert "InvalidEventData" in letter.error and "seq" in letter.error
+        assert letter.attempts == 1
+        demo.write(1)
+        assert demo.wait_for(lambda: demo.effect_counts() == {0: 1})
+    assert 7 not in demo.effect_counts()
 
 
 def demo_outbox_body():  # noqa: ANN201 - a column expression

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from kombu import Connection, Exchange, Queue
 
+from services.events.adapters.repository import EventsRepository
 from services.events.operations import MEETINGS
 from shared.bus.publisher import OutgoingMessage, Publisher
 from shared.config import BusSettings, Settings
@@ -83,6 +84,11 @@ def _eventually(check: Callable[[], bool], timeout: float = 15.0) -> None:
         time.sleep(0.05)
 
 
+def _known(events: ServiceHarness, person_id: str) -> bool:
+    with events.runtime.database.reading() as session:
+        return EventsRepository(session).person(person_id) is not None
+
+
 def _person(registry: ServiceHarness, name: str, email: str) -> dict:
     response = registry.client.post(
         "/api/v1/people",
@@ -136,6 +142,9 @@ def test_a_scheduled_meeting_is_hosted_with_every_participant_registered(
     registry, events = platform["registry"], platform["events"]
     mentor = _person(registry, "Nadia Mansour", "nadia@example.org")
     mentee = _person(registry, "Youssef Amrani", "youssef@example.org")
+    # mentoring learns of people from the same events, so its meeting follows them; the
+    # events service would otherwise retry the meeting until they arrive
+    _eventually(lambda: _known(events, mentor["id"]) and _known(events, mentee["id"]))
     starts = datetime.now(UTC).replace(microsecond=0) + timedelta(days=10)
     meeting = CATALOGUE.make_event(
         "mentoring.meeting.scheduled",

@@ -77,7 +77,7 @@ def test_the_lifecycle_allows_only_its_transitions() -> None:
     with pytest.raises(InvalidTransition):
         cancelled.cancel(NOW)
     with pytest.raises(InvalidTransition):
-        event.cancel(event.ends_at)  # it is over
+        event.cancel(event.starts_at)  # it has begun: attendance governs
     event.check_withdrawal(event.starts_at - timedelta(seconds=1))
     with pytest.raises(InvalidTransition):
         event.check_withdrawal(event.starts_at)

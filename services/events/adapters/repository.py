@@ -197,9 +197,18 @@ class EventsRepository:
         if lock:
             query = query.with_for_update(read=True)
         row = self.session.execute(query).first()
-        if row is None:
-            return None
-        return PersonCopy(row.id, row.name, row.email, row.language, row.removed_at is not None)
+        return _person(row) if row else None
+
+    def people_locked(self, person_ids: Sequence[str]) -> dict[str, PersonCopy]:
+        """The known people among ``person_ids``, share-locked in id order (the order
+        every writer of the people copy takes, so that none waits in a cycle)."""
+        rows = self.session.execute(
+            select(people)
+            .where(people.c.id.in_(sorted(set(person_ids))))
+            .order_by(people.c.id)
+            .with_for_update(read=True)
+        )
+        return {row.id: _person(row) for row in rows}
 
     def save_people(self, changes: Sequence[tuple[Mapping[str, Any], datetime]]) -> None:
         """Keep the newest copy of each person, in one statement: a change older than the
@@ -276,6 +285,10 @@ def _upsert_people(dialect: str) -> Any:
         },
         where=(people.c.synced_at <= fresh.synced_at) & people.c.removed_at.is_(None),
     )
+
+
+def _person(row: Row[Any]) -> PersonCopy:
+    return PersonCopy(row.id, row.name, row.email, row.language, row.removed_at is not None)
 
 
 def _event_values(event: Event) -> dict[str, Any]:

@@ -11,10 +11,9 @@ import uuid
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
-from functools import cache
-from zoneinfo import available_timezones
 
 from shared.errors import InvalidInput, InvalidTransition
+from shared.zones import is_iana_zone
 
 
 class EventKind(StrEnum):
@@ -63,16 +62,9 @@ def _invalid(name: str, message: str) -> InvalidInput:
     return InvalidInput(message, errors={name: [message]})
 
 
-@cache
-def _time_zones() -> frozenset[str]:
-    """The IANA zone names (not the system's aliases such as ``localtime``)."""
-    names = available_timezones() - {"localtime", "Factory", "posixrules"}
-    return frozenset(n for n in names if not n.startswith(("posix/", "right/")))
-
-
 def check_timezone(name: str) -> str:
     """An IANA time zone name, or a 422."""
-    if name not in _time_zones():
+    if not is_iana_zone(name):
         raise _invalid("timezone", f"{name!r} is not an IANA time zone.")
     return name
 
@@ -136,8 +128,10 @@ class Event:
     def cancel(self, at: datetime) -> Event:
         if self.status not in (EventStatus.DRAFT, EventStatus.PUBLISHED):
             raise InvalidTransition(f"A {self.status} event cannot be cancelled.")
-        if at >= self.ends_at:
-            raise InvalidTransition("An event that has ended cannot be cancelled.")
+        if at >= self.starts_at:
+            raise InvalidTransition(
+                "An event that has started cannot be cancelled; complete it once it has ended."
+            )
         return self._next(status=EventStatus.CANCELLED, confirmed=0)
 
     def check_attendance(self, at: datetime) -> None:

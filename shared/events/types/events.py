@@ -47,6 +47,11 @@ class EventCancelled(EventData):
 class EventCompleted(EventData):
     attended = fields.List(fields.String(), required=True, metadata={"description": "person ids"})
     no_show = fields.List(fields.String(), required=True, metadata={"description": "person ids"})
+    waitlist_ended = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "People still waitlisted: their registration was cancelled."},
+    )
 
 
 class RegistrationData(Schema):
@@ -79,7 +84,8 @@ _r(
 _r(
     "events.event.completed",
     EventCompleted,
-    doc="An event that has ended was closed: who attended, who did not come (`no_show`).",
+    doc="An event that has ended was closed: who attended, who did not come (`no_show`), "
+    "whose place on the waitlist ended.",
 )
 _r(
     "events.registration.confirmed",

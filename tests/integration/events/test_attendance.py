@@ -29,6 +29,7 @@ def test_attendance_is_recorded_once_the_event_has_started(events: ServiceHarnes
     made = [register(events, event["id"], known_person(events, p)).get_json() for p in "abc"]
     early = attend(events, event["id"], made[0]["id"])
     assert early.status_code == 409 and "started" in early.get_json()["detail"]
+    assert attend(events, event["id"], "nope").status_code == 404  # not found comes first
     _start_now(events, event["id"])
     marked = attend(events, event["id"], made[0]["id"])
     assert marked.status_code == 200 and marked.get_json()["status"] == "attended"
@@ -54,6 +55,7 @@ def test_completing_turns_unused_seats_into_no_shows_and_ends_the_waitlist(
     completed = events.events()[-1]
     assert completed.type == "events.event.completed"
     assert (completed.data["attended"], completed.data["no_show"]) == (["a"], ["b"])
+    assert completed.data["waitlist_ended"] == ["c"]
     assert complete(events, event["id"]).status_code == 409
     assert attend(events, event["id"], made[1]["id"]).status_code == 409
     cancel = events.client.post(

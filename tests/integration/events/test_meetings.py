@@ -9,7 +9,7 @@ import pytest
 
 from services.events import operations as ops
 from services.events.handlers import meeting_scheduled
-from shared.events import CATALOGUE, CloudEvent
+from shared.events import CATALOGUE, CloudEvent, InvalidEventData
 from shared.testing import ServiceHarness
 from tests.integration.events.conftest import READ, known_person, registrations
 from tests.integration.events.test_people_copy import _apply, _event
@@ -108,3 +108,39 @@ def test_a_meeting_that_has_started_is_not_hosted(events: ServiceHarness) -> Non
     known_person(events, "p1")
     handle(events, scheduled(["p1"], days=-0.01))
     assert events.events() == []
+
+
+def test_participants_added_later_are_registered(events: ServiceHarness) -> None:
+    first, added = known_person(events, "p1"), known_person(events, "p2")
+    handle(events, scheduled([first]))
+    handle(events, scheduled([first, added]))
+    listed = registrations(events, hosted_id())
+    assert [(r["person_id"], r["status"]) for r in listed] == [
+        ("p1", "confirmed"),
+        ("p2", "confirmed"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("timezone", "Mars/Olympus"),
+        ("title", "   "),
+        ("online_link", "javascript:alert(1)"),
+        ("online_link", "https://example.org/" + "x" * 500),
+        ("person_ids", []),
+        ("ends_at", "2020-01-01T00:00:00+00:00"),
+        ("starts_at", "2030-01-01T09:00:00"),
+    ],
+)
+def test_a_meeting_that_breaks_the_contract_is_caught_by_the_catalogue(
+    field: str, value: object
+) -> None:
+    """The consumer checks every received event against the catalogue and dead-letters
+    one that does not fit at once (see tests/integration/test_consumer.py)."""
+    valid = scheduled(["p1"])
+    CATALOGUE.check(valid)
+    broken = CloudEvent(**{**valid.__dict__, "data": {**valid.data, field: value}})
+    with pytest.raises(InvalidEventData) as caught:
+        CATALOGUE.check(broken)
+    assert field in caught.value.errors

@@ -240,13 +240,16 @@ def test_once_the_event_has_started_registrations_stay(events: ServiceHarness) -
     assert statuses == ["confirmed", "waitlisted"]
 
 
-def test_an_event_that_has_ended_cannot_be_cancelled(events: ServiceHarness) -> None:
-    event = new_event(events)
-    _start_now(events, event["id"], ended=True)
-    response = events.client.post(
-        f"/api/v1/events/{event['id']}/cancel", json={}, headers=events.headers(WRITE)
-    )
-    assert response.status_code == 409
+def test_an_event_that_has_started_cannot_be_cancelled(events: ServiceHarness) -> None:
+    """From its start, attendance governs: it is completed once it has ended."""
+    for ended in (False, True):
+        event = new_event(events)
+        _start_now(events, event["id"], ended=ended)
+        response = events.client.post(
+            f"/api/v1/events/{event['id']}/cancel", json={}, headers=events.headers(WRITE)
+        )
+        assert response.status_code == 409
+        assert "complete it" in response.get_json()["detail"]
 
 
 def _start_now(events: ServiceHarness, event_id: str, *, ended: bool = False) -> None:
