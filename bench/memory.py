@@ -41,9 +41,10 @@ from bench.apps import (
 from bench.common import BROKER_URL, Report, Result, Sizes, fresh_database, unique
 from services.registry import operations
 from services.registry.adapters.tables import outbox
-from shared.config import SERVICE_NAMES, Settings
+from shared.config import SERVICE_NAMES, BusSettings, Settings
 from shared.migrations import upgrade
 from shared.service import load_spec, platform_topologies
+from shared.testing import delete_queues
 
 LIMIT_MB = 120.0
 GOAL = f"< {LIMIT_MB:.0f} MB"
@@ -102,12 +103,13 @@ def _wait_log(process: Process, text: str, timeout: float = 30.0) -> None:
 
 def _worker_command(service: str, settings: Settings) -> tuple[list[str], str]:
     """``booster worker SERVICE``; if some service subscribes to events, the same command
-    with the platform's queues left undeclared, so that they never see bench events."""
+    with the platform's queues left undeclared, so that the events it relays do not pile
+    up in other services' queues on the bench exchange while it is measured."""
     if not platform_topologies(settings):
         return [BOOSTER, "worker", service], "booster worker"
     python = str(VENV_BIN / "python")
     return [python, "-c", WORKER_WITHOUT_PLATFORM_QUEUES, service], (
-        "booster worker without the platform's queues (they would be bound to the bench exchange)"
+        "booster worker without the other services' queues (nothing consumes them here)"
     )
 
 
@@ -122,6 +124,9 @@ def _bench_exchange() -> Iterator[str]:
     try:
         yield name
     finally:
+        bus = BusSettings(broker_url=BROKER_URL, exchange=name)
+        for service in SERVICE_NAMES:  # what the workers declared on the bench exchange
+            delete_queues(service, bus)
         with Connection(BROKER_URL) as connection:
             connection.default_channel.queue_delete(name)
             connection.default_channel.exchange_delete(name)

@@ -178,13 +178,19 @@ def service_harness(
 
 
 def delete_queues(service: str, bus: Any) -> None:
-    """Delete a service's queues (main, retry, dead) from the broker; gone is fine."""
+    """Delete a service's queues (main, retry, dead) on ``bus``'s exchange from the
+    broker, with the retry queues of ``bus``'s delays and of the default ones (a worker
+    process configured from the environment declares those); gone is fine."""
+    from dataclasses import replace
+
     from kombu import Connection
 
     from shared.bus.topology import Topology
+    from shared.config import BusSettings
 
+    delays = tuple(sorted({*bus.retry_delays, *BusSettings().retry_delays}))
     with Connection(bus.broker_url) as connection:
-        for queue in Topology(service, (), bus).all_queues():
+        for queue in Topology(service, (), replace(bus, retry_delays=delays)).all_queues():
             channel = connection.channel()
             try:
                 channel.queue_delete(queue.name)

@@ -174,9 +174,8 @@ def test_serve_and_worker_on_postgres_and_rabbitmq(
             assert worker.wait(20) == 0
             assert "worker stopped" in _output(worker)
     finally:
-        declared = BusSettings(broker_url=bus_settings.broker_url, exchange=bus_settings.exchange)
         for service in SERVICE_NAMES:
-            delete_queues(service, declared)
+            delete_queues(service, bus_settings)
 
 
 def test_worker_refuses_the_in_process_bus(tmp_path: Path) -> None:
