@@ -38,6 +38,7 @@ from shared.events.envelope import CloudEvent
 from shared.migrations import upgrade
 from shared.relay import OutboxRelay
 from shared.service import Runtime, bootstrap, load_spec
+from shared.testing import delete_queues
 from shared.uow import Transaction
 
 QUORUM = {"x-queue-type": "quorum"}
@@ -127,12 +128,9 @@ class Pipeline:
             return session.scalar(select(func.count()).select_from(people))
 
     def close(self) -> None:
+        delete_queues("events", self.bus)
         with Connection(self.bus.broker_url) as connection:
-            channel = connection.channel()
-            for queue in self.topology.all_queues():
-                channel.queue_delete(queue.name)
-            channel.exchange_delete(self.bus.exchange)
-            channel.close()
+            connection.default_channel.exchange_delete(self.bus.exchange)
         self.registry.database.dispose()
         self.events.database.dispose()
 

@@ -21,8 +21,8 @@ from services.events.calendar import event_calendar
 from services.events.domain.model import Event, EventStatus
 from shared.auth import current_principal, requires
 from shared.db import utc
-from shared.errors import Forbidden, InvalidInput, NotFound
-from shared.http.pagination import decode_cursor, page
+from shared.errors import Forbidden, NotFound
+from shared.http.pagination import decode_cursor, invalid_cursor, page
 from shared.idempotency import idempotent
 from shared.service import current_runtime
 from shared.uow import UnitOfWork
@@ -69,12 +69,6 @@ def _own_registration(event_id: str, registration_id: str, scope: str) -> tuple[
     return registration, place
 
 
-def _invalid_cursor() -> InvalidInput:
-    return InvalidInput(
-        "The cursor is not valid.", errors={"cursor": ["Not a valid cursor."]}, location="query"
-    )
-
-
 def _event_cursor(cursor: str | None) -> tuple[datetime, str] | None:
     """The (starts_at, id) a cursor of the event list holds; else a 422."""
     after = decode_cursor(cursor, (str, str))
@@ -86,7 +80,7 @@ def _event_cursor(cursor: str | None) -> tuple[datetime, str] | None:
             raise ValueError("naive")
         starts_at = starts_at.astimezone(UTC)
     except (ValueError, OverflowError):
-        raise _invalid_cursor() from None
+        raise invalid_cursor() from None
     return starts_at, after[1]
 
 
@@ -96,7 +90,7 @@ def _registration_cursor(cursor: str | None) -> tuple[int] | None:
     if after is None:
         return None
     if not 1 <= after[0] <= MAX_SEQUENCE:
-        raise _invalid_cursor()
+        raise invalid_cursor()
     return (after[0],)
 
 

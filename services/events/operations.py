@@ -69,10 +69,7 @@ def get_registration(
     uow: UnitOfWork, event_id: str, registration_id: str
 ) -> tuple[Registration, int | None]:
     with uow.read() as session:
-        found = EventsRepository(session).placed(event_id, registration_id)
-    if found is None:
-        raise NotFound(f"No registration {registration_id!r} to event {event_id!r}.")
-    return found
+        return _placed(EventsRepository(session), event_id, registration_id)
 
 
 # -- events --------------------------------------------------------------------------
@@ -158,7 +155,7 @@ def register(uow: UnitOfWork, event_id: str, person_id: str) -> tuple[Registrati
     with uow.begin() as tx:
         repo = EventsRepository(tx.session)
         # locks in the order person, then event, like ``forget_person``
-        person = repo.person(person_id, lock=True)
+        person = repo.people_locked([person_id]).get(person_id)
         event = _event(repo, event_id, lock=True)
         if person is None or person.removed:
             raise InvalidInput(
@@ -251,7 +248,7 @@ def _admit(
         sequence=admitted.registrations,
     )
     repo.add_registration(registration)
-    position = _position(repo, registration)
+    _, position = _placed(repo, event.id, registration.id)
     tx.emit(
         f"events.registration.{status.value}",
         subject=registration.id,
@@ -384,14 +381,15 @@ def _event(repo: EventsRepository, event_id: str, *, lock: bool = False) -> Even
     return event
 
 
-def _registration(repo: EventsRepository, event_id: str, registration_id: str) -> Registration:
-    registration = repo.registration(event_id, registration_id)
-    if registration is None:
+def _placed(
+    repo: EventsRepository, event_id: str, registration_id: str
+) -> tuple[Registration, int | None]:
+    """The registration and its place on the waitlist, or a 404."""
+    found = repo.placed(event_id, registration_id)
+    if found is None:
         raise NotFound(f"No registration {registration_id!r} to event {event_id!r}.")
-    return registration
+    return found
 
 
-def _position(repo: EventsRepository, registration: Registration) -> int | None:
-    if registration.status is not RegistrationStatus.WAITLISTED:
-        return None
-    return repo.waitlisted_before(registration.event_id, registration.sequence) + 1
+def _registration(repo: EventsRepository, event_id: str, registration_id: str) -> Registration:
+    return _placed(repo, event_id, registration_id)[0]

@@ -58,10 +58,15 @@ def decode_cursor(cursor: str | None, kinds: tuple[type, ...]) -> list[Any] | No
         or not all(type(v) is kind for v, kind in zip(values, kinds, strict=True))
         or any(isinstance(v, str) and "\x00" in v for v in values)
     ):
-        raise InvalidInput(
-            "The cursor is not valid.", errors={"cursor": ["Not a valid cursor."]}, location="query"
-        )
+        raise invalid_cursor()
     return values
+
+
+def invalid_cursor() -> InvalidInput:
+    """The 422 for a cursor this API did not issue."""
+    return InvalidInput(
+        "The cursor is not valid.", errors={"cursor": ["Not a valid cursor."]}, location="query"
+    )
 
 
 def page(items: Sequence[T], limit: int, key: Callable[[T], Sequence[Any]]) -> dict[str, Any]:

@@ -95,10 +95,6 @@ class EventsRepository:
         return [_event(row) for row in self.session.execute(statement)]
 
     # -- registrations -------------------------------------------------------------
-    def registration(self, event_id: str, registration_id: str) -> Registration | None:
-        found = self.placed(event_id, registration_id)
-        return found[0] if found else None
-
     def placed(self, event_id: str, registration_id: str) -> tuple[Registration, int | None] | None:
         """The registration and its place on the waitlist (None unless waitlisted)."""
         row = self.session.execute(
@@ -137,18 +133,6 @@ class EventsRepository:
             .limit(1)
         ).first()
         return _registration(row) if row else None
-
-    def waitlisted_before(self, event_id: str, sequence: int) -> int:
-        """How many are on the event's waitlist ahead of ``sequence``."""
-        return self.session.execute(
-            select(func.count())
-            .select_from(registrations)
-            .where(
-                registrations.c.event_id == event_id,
-                registrations.c.status == _WAITLISTED,
-                registrations.c.sequence < sequence,
-            )
-        ).scalar_one()
 
     def list_registrations(
         self, event_id: str, status: str | None, limit: int, after: Sequence[Any] | None
@@ -190,18 +174,14 @@ class EventsRepository:
         return [row.event_id for row in rows]
 
     # -- the people read copy ------------------------------------------------------
-    def person(self, person_id: str, *, lock: bool = False) -> PersonCopy | None:
-        """The person; ``lock`` holds a shared lock on their row (a removal, which
-        updates it, waits for the transaction, and the transaction for the removal)."""
-        query = select(people).where(people.c.id == person_id)
-        if lock:
-            query = query.with_for_update(read=True)
-        row = self.session.execute(query).first()
+    def person(self, person_id: str) -> PersonCopy | None:
+        row = self.session.execute(select(people).where(people.c.id == person_id)).first()
         return _person(row) if row else None
 
     def people_locked(self, person_ids: Sequence[str]) -> dict[str, PersonCopy]:
         """The known people among ``person_ids``, share-locked in id order (the order
-        every writer of the people copy takes, so that none waits in a cycle)."""
+        every writer of the people copy takes, so that none waits in a cycle). A removal,
+        which updates a row, waits for the transaction holding it, and the other way."""
         rows = self.session.execute(
             select(people)
             .where(people.c.id.in_(sorted(set(person_ids))))
