@@ -17,9 +17,11 @@ run: $(STAMP)  ## the whole platform on embedded defaults (SQLite under ./var, m
 test: $(STAMP)  ## the test suite (unit, integration against RabbitMQ/PostgreSQL, e2e)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-lint: $(STAMP)
+lint: $(STAMP)  ## ruff, the import contracts (pyproject's [tool.importlinter]) and mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

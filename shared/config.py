@@ -12,20 +12,13 @@ from __future__ import annotations
 import os
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from environs import Env, EnvError
 
-SERVICE_NAMES: tuple[str, ...] = ("registry", "mentoring", "events", "notifications")
-SERVICE_PORTS: dict[str, int] = {
-    "registry": 8001,
-    "mentoring": 8002,
-    "events": 8003,
-    "notifications": 8004,
-}
 ENVIRONMENTS = ("development", "test", "production")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 MIN_SECRET_BYTES = 32
@@ -86,11 +79,16 @@ class Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Parse ``BOOSTER_*`` variables; raise :class:`ConfigError` naming a bad one."""
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, *, services: Sequence[str]
+    ) -> Settings:
+        """Parse ``BOOSTER_*`` variables; raise :class:`ConfigError` naming a bad one.
+
+        ``services``: the names whose ``BOOSTER_<SERVICE>_DATABASE_URL`` to read (the
+        composition root passes the platform's)."""
         source = os.environ if environ is None else environ
         try:
-            return _parse(_MappingEnv(source))
+            return _parse(_MappingEnv(source), services)
         except EnvError as exc:
             raise ConfigError(f"invalid configuration: {exc}") from exc
 
@@ -106,13 +104,13 @@ class _MappingEnv(Env):
         return self._source.get(env_key, default)
 
 
-def _parse(env: Env) -> Settings:
+def _parse(env: Env, services: Sequence[str]) -> Settings:
     environment = env.str("BOOSTER_ENV", "development").lower()
     _check_choice("BOOSTER_ENV", environment, ENVIRONMENTS)
     var_dir = Path(env.str("BOOSTER_VAR_DIR", "var"))
 
     database_urls: dict[str, str] = {}
-    for service in SERVICE_NAMES:
+    for service in services:
         name = f"BOOSTER_{service.upper()}_DATABASE_URL"
         url = env.str(name, "") or f"sqlite:///{var_dir / f'{service}.db'}"
         _check_database_url(name, url)
@@ -157,6 +155,7 @@ def _parse(env: Env) -> Settings:
     smtp_url = env.str("BOOSTER_SMTP_URL", "") or None
     if smtp_url and urlsplit(smtp_url).scheme not in ("smtp", "smtps"):
         raise ConfigError("BOOSTER_SMTP_URL must look like smtp://host:port")
+    allowed_hosts: list[str] = env.list("BOOSTER_WEBHOOK_ALLOWED_HOSTS", [])
     log_level = env.str("BOOSTER_LOG_LEVEL", "INFO").upper()
     _check_choice("BOOSTER_LOG_LEVEL", log_level, LOG_LEVELS)
 
@@ -170,9 +169,7 @@ def _parse(env: Env) -> Settings:
         jwt_audience=env.str("BOOSTER_JWT_AUDIENCE", "booster"),
         smtp_url=smtp_url,
         smtp_from=env.str("BOOSTER_SMTP_FROM", "Booster Track <no-reply@booster.example.org>"),
-        webhook_allowed_hosts=tuple(
-            host.strip() for host in env.list("BOOSTER_WEBHOOK_ALLOWED_HOSTS", []) if host.strip()
-        ),
+        webhook_allowed_hosts=tuple(host.strip() for host in allowed_hosts if host.strip()),
         log_level=log_level,
         log_json=env.bool("BOOSTER_LOG_JSON", True),
         host=env.str("BOOSTER_HOST", "127.0.0.1"),

@@ -1,4 +1,9 @@
-"""The platform's exception tree; ``shared.http.problems`` maps it to problem+json."""
+"""The platform's exception tree: what went wrong, in the domain's words.
+
+These errors say nothing of HTTP: ``shared.http.problems`` maps each class to a
+status and a title in one table. Services raise them (or their own subclasses) from
+use cases and domain rules alike.
+"""
 
 from __future__ import annotations
 
@@ -9,58 +14,36 @@ from typing import Any
 class PlatformError(Exception):
     """Base of every expected error a service raises on purpose."""
 
-    status = 400
-    title = "Bad request"
-
-    def __init__(
-        self,
-        detail: str = "",
-        *,
-        errors: Mapping[str, Any] | None = None,
-        location: str = "json",
-    ) -> None:
-        """``errors``: field -> messages; ``location``: json, query or headers."""
-        super().__init__(detail or self.title)
-        self.detail = detail or self.title
+    def __init__(self, detail: str = "", *, errors: Mapping[str, Any] | None = None) -> None:
+        """``detail``: one sentence for a person; ``errors``: field -> messages."""
+        super().__init__(detail or type(self).__name__)
+        self.detail = detail
         self.errors = dict(errors) if errors else None
-        self.location = location
 
 
 class NotFound(PlatformError):
-    status = 404
-    title = "Not found"
+    """The entity does not exist (or is not visible to the caller)."""
 
 
 class Conflict(PlatformError):
-    status = 409
-    title = "Conflict"
+    """The request contradicts the current state (a duplicate, a full event, ...)."""
 
 
 class InvalidTransition(Conflict):
     """A state change that the entity's current state does not allow."""
 
-    title = "Invalid state transition"
-
 
 class PreconditionFailed(PlatformError):
-    """An ``If-Match`` that no longer matches (a stale write)."""
-
-    status = 412
-    title = "Precondition failed"
+    """The caller's expected version is stale (someone else changed the entity)."""
 
 
 class InvalidInput(PlatformError):
-    """Input that passed the schema but breaks a domain rule."""
-
-    status = 422
-    title = "Unprocessable content"
+    """Input that is well-formed but breaks a domain rule."""
 
 
 class Unauthorized(PlatformError):
-    status = 401
-    title = "Unauthorized"
+    """No valid credentials."""
 
 
 class Forbidden(PlatformError):
-    status = 403
-    title = "Forbidden"
+    """Valid credentials without the right to do this."""

@@ -33,8 +33,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shared.auth import current_principal
-from shared.errors import InvalidInput
-from shared.uow import UnitOfWork
+from shared.http.problems import InvalidRequestPart
+from shared.sql_uow import SqlUnitOfWork
 
 F = TypeVar("F", bound=Callable[..., Any])
 HEADER = "Idempotency-Key"
@@ -60,7 +60,7 @@ def idempotency_table(metadata: MetaData) -> Table:
 class IdempotencyStore:
     """Stored first responses of one service."""
 
-    def __init__(self, table: Table, uow: UnitOfWork) -> None:
+    def __init__(self, table: Table, uow: SqlUnitOfWork[Any]) -> None:
         self.table = table
         self.uow = uow
 
@@ -102,7 +102,7 @@ class IdempotencyStore:
             result = session.execute(
                 delete(self.table).where(self.table.c.created_at < datetime.now(UTC) - RETENTION)
             )
-            return result.rowcount or 0
+            return getattr(result, "rowcount", 0) or 0
 
 
 def _fingerprint() -> str:
@@ -115,7 +115,7 @@ def _fingerprint() -> str:
 
 def _replay(row: Any, fingerprint: str) -> Response:
     if row.fingerprint != fingerprint:
-        raise InvalidInput(
+        raise InvalidRequestPart(
             "This Idempotency-Key was already used with a different request.",
             errors={HEADER: ["Already used with a different request."]},
             location="headers",
@@ -136,7 +136,7 @@ def idempotent(view: F) -> F:
         if key is None:
             return view(*args, **kwargs)
         if not (0 < len(key) <= 255 and key.isascii() and key.isprintable()):
-            raise InvalidInput(
+            raise InvalidRequestPart(
                 "Idempotency-Key must be 1 to 255 printable ASCII characters.",
                 errors={HEADER: ["Not a valid key."]},
                 location="headers",

@@ -46,13 +46,13 @@ class Inbox:
         unique = {e.id: e.type for e in events}
         if session.get_bind().dialect.name == "postgresql":
             # one statement, compiled once, whatever the batch size: arrays, unnested
-            statement = text(
+            upsert = text(
                 f"INSERT INTO {self.table.name} (event_id, type, handled_at) "
                 "SELECT unnest(CAST(:ids AS varchar[])), unnest(CAST(:types AS varchar[])), :now "
                 "ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
             )
             parameters = {"ids": list(unique), "types": list(unique.values()), "now": now}
-            return set(session.scalars(statement, parameters))
+            return set(session.scalars(upsert, parameters))
         statement = (
             sqlite.insert(self.table)
             .on_conflict_do_nothing(index_elements=["event_id"])

@@ -34,6 +34,8 @@ def run_env(metadata: MetaData) -> None:
     """The body of every service's ``migrations/env.py`` (online mode only)."""
     config = context.config
     url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("alembic config without sqlalchemy.url")
     engine = make_engine(url, poolclass=pool.NullPool)
     with engine.connect() as connection:
         context.configure(

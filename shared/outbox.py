@@ -27,7 +27,7 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from shared.events.envelope import CloudEvent
 
@@ -114,13 +114,19 @@ class Outbox:
             session.execute(self._insert, values)
 
 
-@event.listens_for(Session, "after_commit")
+def wake_relay_on_commit(sessions: sessionmaker[Session]) -> None:
+    """Make commits of ``sessions`` that wrote outbox rows wake the relay in-process
+    (the composition root installs this on each service's session factory)."""
+    if not event.contains(sessions, "after_commit", _wake_relay):
+        event.listen(sessions, "after_commit", _wake_relay)
+        event.listen(sessions, "after_rollback", _forget_outbox)
+
+
 def _wake_relay(session: Session) -> None:
     service = session.info.pop("booster_outbox", None)
     if service:
         waker(service).set()
 
 
-@event.listens_for(Session, "after_rollback")
 def _forget_outbox(session: Session) -> None:
     session.info.pop("booster_outbox", None)

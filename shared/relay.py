@@ -21,7 +21,7 @@ import psycopg
 from sqlalchemy import Table, bindparam, delete, event, select, update
 from sqlalchemy.engine import Engine, make_url
 
-from shared.bus.connection import connect
+from shared.bus.connection import connect, run_reconnecting
 from shared.bus.publisher import OutgoingMessage, Publisher
 from shared.bus.topology import Topology, declare_exchange
 from shared.config import BusSettings
@@ -79,30 +79,35 @@ class OutboxRelay:
             self.close()
 
     def _run(self) -> None:
-        backoff = 0.2
-        while not self._stop.is_set():
-            connection = connect(self.settings)
+        run_reconnecting(
+            self._connected,
+            stopping=self._stop,
+            what="relay",
+            service=self.service,
+            on_interrupt=self._interrupted,
+        )
+
+    def _connected(self) -> None:
+        """Lead (or wait to), connect, declare, then relay until stopped or broken."""
+        if not self._lead():
+            self._stop.wait(1.0)
+            return
+        connection = connect(self.settings)
+        try:
+            connection.ensure_connection(max_retries=1)
+            declare_exchange(connection, self.settings)
+            for topology in self.declare:
+                topology.declare(connection)
+            self._relay(Publisher(connection))
+        finally:
             try:
-                if not self._lead():
-                    self._stop.wait(1.0)
-                    continue
-                connection.ensure_connection(max_retries=1)
-                declare_exchange(connection, self.settings)
-                for topology in self.declare:
-                    topology.declare(connection)
-                self._relay(Publisher(connection))
-                backoff = 0.2
-            except Exception as exc:  # noqa: BLE001 - broker or database gone: retry
-                self.ready.clear()
-                log.warning("relay interrupted", service=self.service, error=repr(exc))
-                self._close_listener()
-                self._stop.wait(backoff)
-                backoff = min(backoff * 2, 5.0)
-            finally:
-                try:
-                    connection.release()
-                except Exception:  # noqa: BLE001 - already broken
-                    pass
+                connection.release()
+            except Exception:  # noqa: BLE001 - already broken
+                pass
+
+    def _interrupted(self) -> None:
+        self.ready.clear()
+        self._close_listener()
 
     def _relay(self, publisher: Publisher) -> None:
         self.ready.set()
@@ -144,14 +149,12 @@ class OutboxRelay:
         """Delete rows sent longer ago than the retention."""
         cutoff = datetime.now(UTC) - SENT_RETENTION
         with self.database.session() as session:
-            return (
-                session.execute(
-                    delete(self.table)
-                    .where(self.table.c.sent_at.is_not(None))
-                    .where(self.table.c.sent_at < cutoff)
-                ).rowcount
-                or 0
+            result = session.execute(
+                delete(self.table)
+                .where(self.table.c.sent_at.is_not(None))
+                .where(self.table.c.sent_at < cutoff)
             )
+            return getattr(result, "rowcount", 0) or 0
 
     # -- leadership and wake-ups (PostgreSQL) ---------------------------------------
     def _lead(self) -> bool:
@@ -163,7 +166,8 @@ class OutboxRelay:
         url = make_url(self.database.url).set(drivername="postgresql")
         listener = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
         key = zlib.crc32(notify_channel(self.service).encode())
-        if not listener.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]:
+        row = listener.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
+        if row is None or not row[0]:
             listener.close()
             return False
         listener.execute(f'LISTEN "{notify_channel(self.service)}"')

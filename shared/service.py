@@ -1,34 +1,31 @@
-"""What a service is made of, and the one composition root that wires it.
+"""What a service is made of (:class:`ServiceSpec`) and what it runs on (:class:`Runtime`).
 
-Every service package exposes ``SPEC`` (a :class:`ServiceSpec`) in ``service.py``;
-``bootstrap(spec, settings)`` builds its :class:`Runtime` (database, unit of work,
-inbox). The web app and the worker both start from the same runtime.
+Every service package declares ``SPEC`` in its ``service.py``. The composition root
+(``booster.bootstrap``), the only code that names services, turns a spec and the
+settings into a runtime, and a runtime into an app or a worker.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import Any
 
-from flask import Flask, current_app
+from flask import current_app
 from flask_smorest import Blueprint
 from sqlalchemy import MetaData, Table
 
-import shared.events.types  # noqa: F401 - fills the event catalogue
 from shared.bus.connection import check_broker
 from shared.bus.consumer import Handler
-from shared.bus.topology import Topology
-from shared.config import SERVICE_NAMES, SERVICE_PORTS, Settings
+from shared.config import Settings
 from shared.db import Database
-from shared.http.app import create_service_app
+from shared.events.catalogue import Catalogue
 from shared.http.health import Check
 from shared.idempotency import IdempotencyStore
 from shared.inbox import Inbox
-from shared.outbox import Outbox
-from shared.uow import UnitOfWork
+from shared.sql_uow import SqlTransaction, SqlUnitOfWork, TransactionFactory
 
 
 @dataclass(frozen=True)
@@ -36,31 +33,34 @@ class ServiceSpec:
     """The parts of one service, declared by its package."""
 
     name: str
+    port: int
+    title: str
     metadata: MetaData
     outbox_table: Table
     inbox_table: Table
     idempotency_table: Table
     migrations: Path
+    transaction: TransactionFactory[Any] = SqlTransaction
+    """Builds the service's SQL transaction (its repositories) on a session."""
     blueprints: Callable[[], Iterable[Blueprint]] = tuple
-    handlers: Callable[[Runtime], Mapping[str, Handler]] = field(default=lambda runtime: {})
-    subscribes: tuple[str, ...] = ()
-    """The event types (or topic patterns) ``handlers`` covers, known without a runtime
-    so that any worker can declare every service's queue before it publishes."""
-    title: str = ""
+    handlers: Mapping[str, Handler] = field(default_factory=dict)
+    """Event type (or topic pattern) -> handler, declared once in ``handlers.py``."""
 
     @property
-    def port(self) -> int:
-        return SERVICE_PORTS[self.name]
+    def subscribes(self) -> tuple[str, ...]:
+        """The event types (or patterns) the service's queue is bound to."""
+        return tuple(self.handlers)
 
 
 @dataclass
 class Runtime:
-    """A service wired to its concrete adapters."""
+    """A service wired to its concrete adapters (built by ``booster.bootstrap``)."""
 
     spec: ServiceSpec
     settings: Settings
+    catalogue: Catalogue
     database: Database
-    uow: UnitOfWork
+    uow: SqlUnitOfWork[Any]
     inbox: Inbox
     idempotency: IdempotencyStore
 
@@ -74,60 +74,8 @@ class Runtime:
             "broker": partial(check_broker, self.settings.bus),
         }
 
-    def handlers(self) -> Mapping[str, Handler]:
-        handlers = self.spec.handlers(self)
-        if set(handlers) != set(self.spec.subscribes):
-            raise ValueError(
-                f"{self.name}: handlers cover {sorted(handlers)} "
-                f"but the spec subscribes to {sorted(self.spec.subscribes)}"
-            )
-        return handlers
-
-
-def load_spec(name: str) -> ServiceSpec:
-    """The ``SPEC`` of ``services.<name>``."""
-    if name not in SERVICE_NAMES:
-        raise ValueError(f"unknown service {name!r}; choose one of {', '.join(SERVICE_NAMES)}")
-    return importlib.import_module(f"services.{name}.service").SPEC
-
-
-def platform_topologies(settings: Settings) -> list[Topology]:
-    """Every service's queue and bindings (declared by each relay before it publishes)."""
-    return [
-        Topology(name, load_spec(name).subscribes, settings.bus)
-        for name in SERVICE_NAMES
-        if load_spec(name).subscribes
-    ]
-
-
-def bootstrap(spec: ServiceSpec, settings: Settings, database: Database | None = None) -> Runtime:
-    """Build a service's runtime (the composition root)."""
-    database = database or Database(settings.database_url(spec.name))
-    uow = UnitOfWork(database, Outbox(spec.outbox_table, spec.name))
-    return Runtime(
-        spec=spec,
-        settings=settings,
-        database=database,
-        uow=uow,
-        inbox=Inbox(spec.inbox_table),
-        idempotency=IdempotencyStore(spec.idempotency_table, uow),
-    )
-
-
-def create_app(runtime: Runtime) -> Flask:
-    """The service's HTTP app, bound to its runtime."""
-    app = create_service_app(
-        runtime.name,
-        runtime.settings,
-        blueprints=runtime.spec.blueprints(),
-        checks=runtime.readiness_checks(),
-        title=runtime.spec.title or None,
-    )
-    app.extensions["booster_runtime"] = runtime
-    app.extensions["booster_idempotency"] = runtime.idempotency
-    return app
-
 
 def current_runtime() -> Runtime:
     """The runtime of the app serving the request in hand."""
-    return current_app.extensions["booster_runtime"]
+    runtime: Runtime = current_app.extensions["booster_runtime"]
+    return runtime

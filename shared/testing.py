@@ -14,7 +14,6 @@ import uuid
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -78,9 +77,9 @@ def _start_container(kind: str) -> str:
         return f"amqp://guest:guest@{host}:{port}//"
     from testcontainers.community.postgres import PostgresContainer
 
-    container = PostgresContainer("postgres:16", driver="psycopg").start()
-    _containers.append(container)
-    return container.get_connection_url()
+    postgres = PostgresContainer("postgres:16", driver="psycopg").start()
+    _containers.append(postgres)
+    return str(postgres.get_connection_url())
 
 
 def _find(label: str, variable: str, port: int, loopback_url: str, container: str) -> str:
@@ -124,57 +123,6 @@ def fresh_postgres_database(admin_url: str, prefix: str = "booster_test") -> Ite
 def stop_containers() -> None:
     while _containers:
         _containers.pop().stop()
-
-
-@dataclass
-class ServiceHarness:
-    """One service's app on a migrated database, a test client and token helpers."""
-
-    runtime: Any
-    app: Any
-    secret: str
-
-    @property
-    def client(self) -> Any:
-        return self.app.test_client()
-
-    def headers(self, scope: str, sub: str = "tester", **extra: str) -> dict[str, str]:
-        """``Authorization`` for a token with ``scope`` (plus any extra headers)."""
-        from shared.auth import mint_token
-
-        return {"Authorization": f"Bearer {mint_token(self.secret, sub, scope)}", **extra}
-
-    def events(self) -> list[Any]:
-        """Every event in the outbox, in commit order."""
-        from sqlalchemy import select
-
-        from shared.events.envelope import CloudEvent
-
-        table = self.runtime.spec.outbox_table
-        with self.runtime.database.session() as session:
-            bodies = session.scalars(select(table.c.body).order_by(table.c.position)).all()
-        return [CloudEvent.from_json(body) for body in bodies]
-
-
-@contextmanager
-def service_harness(
-    name: str, database_url: str, var_dir: Any, secret: str
-) -> Iterator[ServiceHarness]:
-    """Migrate ``name``'s database at ``database_url`` and build its app."""
-    from shared.config import Settings
-    from shared.migrations import upgrade
-    from shared.service import bootstrap, create_app, load_spec
-
-    spec = load_spec(name)
-    upgrade(spec, database_url)
-    settings = Settings(
-        environment="test", var_dir=var_dir, jwt_secret=secret, database_urls={name: database_url}
-    )
-    runtime = bootstrap(spec, settings)
-    try:
-        yield ServiceHarness(runtime=runtime, app=create_app(runtime), secret=secret)
-    finally:
-        runtime.database.dispose()
 
 
 def delete_queues(service: str, bus: Any) -> None:

@@ -1,75 +1,54 @@
-"""The unit of work: one database transaction holding a change and the events it causes."""
+"""The unit of work, as ports: what a use case sees of one atomic change.
+
+A use case opens ``uow.begin()`` and gets a :class:`Transaction`: the service's
+repositories (``tx.clusters``, ``tx.people``, ... declared on the service's own
+subclass in ``domain/ports.py``) and :meth:`Transaction.emit`, which stages an
+integration event to be published only if the change commits. ``uow.read()`` gives
+the same repositories for reads only.
+
+Two implementations: ``shared.sql_uow`` (a database transaction with its outbox) and
+``shared.fake_uow`` (in memory, for unit tests of use cases). This module imports
+neither SQLAlchemy nor any framework, so domain ports may build on it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
-from typing import Any
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from sqlalchemy.orm import Session
-
-from shared.db import Database
-from shared.events.catalogue import CATALOGUE, Catalogue
-from shared.events.envelope import CloudEvent
-from shared.outbox import Outbox
+if TYPE_CHECKING:
+    from shared.events.envelope import CloudEvent
 
 
-class Transaction:
-    """The open transaction: its session, and ``emit`` to stage an event in the outbox."""
+class ReadOnly(RuntimeError):
+    """An event emitted through a unit of work opened for reads only (a bug)."""
 
-    def __init__(self, session: Session, outbox: Outbox, catalogue: Catalogue) -> None:
-        self.session = session
-        self._outbox = outbox
-        self._catalogue = catalogue
-        self.events: list[CloudEvent] = []
 
+class Transaction(ABC):
+    """One unit of work in progress: a service's repositories, and ``emit``."""
+
+    @abstractmethod
     def emit(self, event_type: str, *, subject: str | None, data: Mapping[str, Any]) -> CloudEvent:
-        """Validate and stage an event; it is published only if the transaction commits."""
-        event_ = self._catalogue.make_event(event_type, subject=subject, data=data)
-        self._outbox.add(self.session, event_)
-        self.events.append(event_)
-        return event_
+        """Validate and stage an integration event; it goes out only if the unit commits."""
 
 
-class UnitOfWork:
-    """A service's database, outbox and catalogue, opened one transaction at a time.
+T = TypeVar("T", bound=Transaction)
 
-    ``begin()`` inside an open ``begin()`` of the same unit of work (same thread or
-    task) joins the outer transaction: a request wrapper (idempotency) can then commit
-    the stored response together with the change and its events.
+
+class UnitOfWork(ABC, Generic[T]):
+    """Opens units of work of one service, one at a time per thread.
+
+    ``begin()`` inside an open ``begin()`` (same thread or task) joins the outer unit,
+    so a request wrapper (idempotency) commits its record with the change.
     """
 
-    def __init__(self, database: Database, outbox: Outbox, catalogue: Catalogue = CATALOGUE):
-        self.database = database
-        self.outbox = outbox
-        self.catalogue = catalogue
-        self._current: ContextVar[Transaction | None] = ContextVar(
-            f"booster_tx_{id(self)}", default=None
-        )
+    @abstractmethod
+    def begin(self) -> AbstractContextManager[T]:
+        """Commit every write and staged event together on exit, or none on an error."""
 
-    @contextmanager
-    def read(self) -> Iterator[Session]:
-        """A session for reads only (see ``Database.reading``); inside an open
-        transaction, that transaction's session, so a write path reads its own writes."""
-        outer = self._current.get()
-        if outer is not None:
-            yield outer.session
-            return
-        with self.database.reading() as session:
-            yield session
-
-    @contextmanager
-    def begin(self) -> Iterator[Transaction]:
-        """Commit the change and its events together, or neither."""
-        outer = self._current.get()
-        if outer is not None:
-            yield outer
-            return
-        with self.database.session() as session:
-            tx = Transaction(session, self.outbox, self.catalogue)
-            token = self._current.set(tx)
-            try:
-                yield tx
-            finally:
-                self._current.reset(token)
+    @abstractmethod
+    def read(self) -> AbstractContextManager[T]:
+        """Reads only (``emit`` raises :class:`ReadOnly`); inside an open ``begin()``,
+        that unit, so a write path reads its own writes."""

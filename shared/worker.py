@@ -11,7 +11,7 @@ from shared.bus.consumer import EventConsumer
 from shared.bus.topology import Topology
 from shared.logging import get_logger
 from shared.relay import OutboxRelay
-from shared.service import Runtime, platform_topologies
+from shared.service import Runtime
 
 log = get_logger(__name__)
 HOUSEKEEPING_SECONDS = 600.0
@@ -20,16 +20,15 @@ HOUSEKEEPING_SECONDS = 600.0
 class Worker:
     """Runs the relay and the consumer of one service in threads."""
 
-    def __init__(self, runtime: Runtime, declare: Sequence[Topology] | None = None) -> None:
-        """``declare``: the topologies to set up before publishing (default: the platform's)."""
+    def __init__(self, runtime: Runtime, declare: Sequence[Topology]) -> None:
+        """``declare``: the topologies to set up before publishing (the composition root
+        passes every subscriber's of the platform, so no event finds its queue missing)."""
         bus = runtime.settings.bus
         self.name = runtime.name
-        if declare is None:
-            declare = platform_topologies(runtime.settings)
         self.relay = OutboxRelay(
             runtime.name, runtime.database, runtime.spec.outbox_table, bus, declare=declare
         )
-        handlers = runtime.handlers()
+        handlers = runtime.spec.handlers
         self.consumer = (
             EventConsumer(runtime.name, handlers, runtime.uow, runtime.inbox, bus)
             if handlers

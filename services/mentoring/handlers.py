@@ -1,13 +1,10 @@
-"""Events the mentoring service subscribes to, and their handlers."""
+"""Events the mentoring service subscribes to, and their handlers (none yet)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
 from shared.bus.consumer import Handler
-from shared.service import Runtime
 
-
-def subscriptions(runtime: Runtime) -> Mapping[str, Handler]:
-    """Event type (or topic pattern) -> handler."""
-    return {}
+HANDLERS: Mapping[str, Handler] = {}
+"""Event type (or topic pattern) -> handler: the one declaration of what it consumes."""

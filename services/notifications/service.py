@@ -1,19 +1,22 @@
-"""The notifications service's parts, for the composition root (`shared.service.bootstrap`)."""
+"""The notifications service's parts, for the composition root (`booster.bootstrap`)."""
 
 from pathlib import Path
 
 from services.notifications import api, handlers
 from services.notifications.adapters import tables
+from services.notifications.adapters.repository import SqlNotificationsTx
 from shared.service import ServiceSpec
 
 SPEC = ServiceSpec(
     name="notifications",
+    port=8004,
+    title="Booster Track notifications API",
     metadata=tables.metadata,
     outbox_table=tables.outbox,
     inbox_table=tables.inbox,
     idempotency_table=tables.idempotency_keys,
     migrations=Path(__file__).parent / "migrations",
     blueprints=api.blueprints,
-    handlers=handlers.subscriptions,
-    title="Booster Track notifications API",
+    transaction=SqlNotificationsTx,
+    handlers=handlers.HANDLERS,
 )

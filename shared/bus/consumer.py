@@ -27,7 +27,7 @@ from kombu import Connection, Consumer
 from kombu.message import Message
 
 from shared import context
-from shared.bus.connection import connect
+from shared.bus.connection import connect, run_reconnecting
 from shared.bus.publisher import OutgoingMessage, Publisher
 from shared.bus.topology import Topology, dead_queue_name, is_amqp, queue_name, topic_matches
 from shared.config import BusSettings
@@ -36,14 +36,16 @@ from shared.events.envelope import CloudEvent, EnvelopeError
 from shared.inbox import Inbox
 from shared.logging import get_logger
 from shared.metrics import EVENTS_HANDLED
-from shared.uow import Transaction, UnitOfWork
+from shared.sql_uow import SqlTransaction, SqlUnitOfWork
 
 log = get_logger(__name__)
 
-Handler = Callable[[CloudEvent, Transaction], None]
-"""A subscriber: writes through the transaction (and may emit events) and returns."""
+Handler = Callable[[CloudEvent, Any], None]
+"""A subscriber: writes through the service's transaction (its repositories; it may
+emit events) and returns. Typed ``Any`` so each service's handlers name their own
+transaction port."""
 
-BatchHandler = Callable[[Sequence[CloudEvent], Transaction], None]
+BatchHandler = Callable[[Sequence[CloudEvent], Any], None]
 """A subscriber that takes consecutive events of one type at once (mark with ``batched``)."""
 
 BATCH_ATTRIBUTE = "booster_batch"
@@ -77,7 +79,7 @@ class EventConsumer:
         self,
         service: str,
         handlers: Mapping[str, Handler | Sequence[Handler]],
-        uow: UnitOfWork,
+        uow: SqlUnitOfWork[Any],
         inbox: Inbox,
         settings: BusSettings,
     ) -> None:
@@ -104,30 +106,32 @@ class EventConsumer:
 
     def run(self) -> None:
         """Consume until stopped, reconnecting after a lost connection."""
-        backoff = 0.2
-        while not self._stop.is_set():
-            connection = connect(self.settings)
-            publishing = connect(self.settings)
-            try:
-                connection.ensure_connection(max_retries=1)
-                self._amqp = is_amqp(connection)
-                self.topology.declare(connection)
-                self._publisher = Publisher(publishing)
-                self._consume(connection)
-                backoff = 0.2
-            except Exception as exc:  # noqa: BLE001 - broker or database gone: reconnect
-                self.ready.clear()
-                log.warning("consumer interrupted", service=self.service, error=repr(exc))
-                self._stop.wait(backoff)
-                backoff = min(backoff * 2, 5.0)
-            finally:
-                for conn in (connection, publishing):
-                    try:
-                        conn.release()
-                    except Exception:  # noqa: BLE001 - already broken
-                        pass
+        run_reconnecting(
+            self._connected,
+            stopping=self._stop,
+            what="consumer",
+            service=self.service,
+            on_interrupt=self.ready.clear,
+        )
         for timer in self._timers:
             timer.cancel()
+
+    def _connected(self) -> None:
+        """One connection's worth of consuming (with a second one to publish retries)."""
+        connection = connect(self.settings)
+        publishing = connect(self.settings)
+        try:
+            connection.ensure_connection(max_retries=1)
+            self._amqp = is_amqp(connection)
+            self.topology.declare(connection)
+            self._publisher = Publisher(publishing)
+            self._consume(connection)
+        finally:
+            for conn in (connection, publishing):
+                try:
+                    conn.release()
+                except Exception:  # noqa: BLE001 - already broken
+                    pass
 
     def _consume(self, connection: Connection) -> None:
         buffer: list[Message] = []
@@ -219,7 +223,7 @@ class EventConsumer:
             item.message.ack()
             EVENTS_HANDLED.labels(self.service, item.event.type, outcome).inc()
 
-    def _handle(self, tx: Transaction, work: Sequence[_Work]) -> list[str]:
+    def _handle(self, tx: SqlTransaction, work: Sequence[_Work]) -> list[str]:
         """Claim the events in the inbox and run the handlers of the new ones, in order."""
         new = self.inbox.claim_many(tx.session, [item.event for item in work])
         outcomes: list[str] = []
@@ -238,7 +242,7 @@ class EventConsumer:
             self._run(tx, run)
         return outcomes
 
-    def _run(self, tx: Transaction, run: Sequence[_Work]) -> None:
+    def _run(self, tx: SqlTransaction, run: Sequence[_Work]) -> None:
         """Handle consecutive events of one type: batch handlers at once, others each."""
         for handler in run[0].handlers:
             if getattr(handler, BATCH_ATTRIBUTE, False):

@@ -37,7 +37,7 @@ def list_dead(
     channel = connection.channel()
     try:
         queue = _dead_queue(channel, service, exchange)
-        found = []
+        found: list[DeadLetter] = []
         while len(found) < limit:
             # messages got stay unacked until the channel closes, so each is seen once
             message = queue.get(no_ack=False, accept=["json"])

@@ -1,7 +1,6 @@
 """Integration events: the CloudEvents envelope and the catalogue of types."""
 
 from shared.events.catalogue import (
-    CATALOGUE,
     Catalogue,
     EventType,
     InvalidEventData,
@@ -10,7 +9,6 @@ from shared.events.catalogue import (
 from shared.events.envelope import CONTENT_TYPE, CloudEvent, EnvelopeError
 
 __all__ = [
-    "CATALOGUE",
     "CONTENT_TYPE",
     "Catalogue",
     "CloudEvent",

@@ -57,7 +57,7 @@ class EventType:
 
 
 class Catalogue:
-    """A registry of event types (one global instance, others in tests)."""
+    """A registry of event types (the platform's is assembled by ``booster.catalogue``)."""
 
     def __init__(self) -> None:
         self._types: dict[str, EventType] = {}
@@ -116,7 +116,3 @@ class Catalogue:
             correlationid=correlation.correlation_id if correlation else None,
             traceparent=context.new_traceparent(correlation.traceparent) if correlation else None,
         )
-
-
-CATALOGUE = Catalogue()
-"""The platform's catalogue; ``shared.events.types`` fills it on import."""

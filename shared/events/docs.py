@@ -1,6 +1,6 @@
 """The event catalogue rendered for people (Markdown) and machines (AsyncAPI 2.6).
 
-Both come from the same source, ``shared.events.CATALOGUE``; ``docs/events.md`` and
+Both come from the same source, the platform catalogue (``booster.catalogue``); ``docs/events.md`` and
 ``docs/asyncapi.json`` are generated with ``booster catalogue`` and a test keeps them
 current.
 """

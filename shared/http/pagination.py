@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from marshmallow import Schema, fields, validate
 
-from shared.errors import InvalidInput
+from shared.http.problems import InvalidRequestPart
 
 T = TypeVar("T")
 DEFAULT_LIMIT = 20
@@ -62,9 +62,9 @@ def decode_cursor(cursor: str | None, kinds: tuple[type, ...]) -> list[Any] | No
     return values
 
 
-def invalid_cursor() -> InvalidInput:
+def invalid_cursor() -> InvalidRequestPart:
     """The 422 for a cursor this API did not issue."""
-    return InvalidInput(
+    return InvalidRequestPart(
         "The cursor is not valid.", errors={"cursor": ["Not a valid cursor."]}, location="query"
     )
 

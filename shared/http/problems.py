@@ -14,7 +14,16 @@ from flask import Flask, Response, json
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from shared.errors import PlatformError
+from shared.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    PlatformError,
+    PreconditionFailed,
+    Unauthorized,
+)
 from shared.logging import get_logger
 
 PROBLEM_JSON = "application/problem+json"
@@ -36,6 +45,17 @@ TITLES = {
     500: "Internal server error",
     503: "Service unavailable",
 }
+STATUSES: dict[type, tuple[int, str]] = {
+    PlatformError: (400, "Bad request"),
+    Unauthorized: (401, "Unauthorized"),
+    Forbidden: (403, "Forbidden"),
+    NotFound: (404, "Not found"),
+    Conflict: (409, "Conflict"),
+    InvalidTransition: (409, "Invalid state transition"),
+    PreconditionFailed: (412, "Precondition failed"),
+    InvalidInput: (422, "Unprocessable content"),
+}
+"""How each domain error is shown: status and title (the closest class in the MRO wins)."""
 _LOCATION_KEYS = {"json": "pointer", "form": "pointer", "query": "parameter", "headers": "header"}
 
 
@@ -116,14 +136,33 @@ def handle_http_exception(error: HTTPException) -> Response:
     return problem(status, detail, title=TITLES.get(status, error.name), headers=headers, **extra)
 
 
+class InvalidRequestPart(InvalidInput):
+    """Input refused in a part of the request other than the JSON body: ``location``
+    is ``query`` or ``headers``, so field errors point at a parameter or a header."""
+
+    def __init__(self, detail: str, *, errors: Mapping[str, Any], location: str) -> None:
+        super().__init__(detail, errors=errors)
+        self.location = location
+
+
+def status_of(error: PlatformError) -> tuple[int, str]:
+    """The status and title of a domain error, from :data:`STATUSES`."""
+    for cls in type(error).__mro__:
+        if (found := STATUSES.get(cls)) is not None:
+            return found
+    return STATUSES[PlatformError]
+
+
 def handle_platform_error(error: PlatformError) -> Response:
+    status, title = status_of(error)
     extra: dict[str, Any] = {}
     if error.errors:
-        extra["errors"] = field_errors({error.location: error.errors})
+        location = getattr(error, "location", "json")
+        extra["errors"] = field_errors({location: error.errors})
     return problem(
-        error.status,
-        error.detail,
-        title=error.title,
+        status,
+        error.detail or title,
+        title=title,
         headers=getattr(error, "headers", None),
         **extra,
     )

@@ -17,8 +17,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from shared.config import SERVICE_NAMES, SERVICE_PORTS, BusSettings
+from booster.platform import SERVICE_NAMES, SPECS
+from shared.config import BusSettings
 from shared.testing import delete_queues
+
+SERVICE_PORTS = {name: spec.port for name, spec in SPECS.items()}
 
 BOOSTER = str(Path(sys.executable).with_name("booster"))
 

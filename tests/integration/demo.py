@@ -17,9 +17,9 @@ from shared.db import Database, new_metadata
 from shared.events import Catalogue, CloudEvent
 from shared.idempotency import idempotency_table
 from shared.inbox import Inbox, inbox_table
-from shared.outbox import Outbox, outbox_table
+from shared.outbox import Outbox, outbox_table, wake_relay_on_commit
 from shared.relay import OutboxRelay
-from shared.uow import Transaction, UnitOfWork
+from shared.sql_uow import SqlTransaction, SqlUnitOfWork
 
 metadata = new_metadata()
 outbox = outbox_table(metadata)
@@ -50,17 +50,17 @@ catalogue.register("demo.item.created", ItemCreated, doc="An item was created.")
 catalogue.register("demo.item.broken", ItemCreated, doc="An item whose handler always fails.")
 
 
-def record(event: CloudEvent, tx: Transaction) -> None:
+def record(event: CloudEvent, tx: SqlTransaction) -> None:
     """The side effect whose count must be one per event."""
     tx.session.execute(insert(effects).values(event_id=event.id, seq=event.data["seq"]))
 
 
-def always_fail(event: CloudEvent, tx: Transaction) -> None:
+def always_fail(event: CloudEvent, tx: SqlTransaction) -> None:
     raise RuntimeError(f"cannot handle item {event.data['seq']}")
 
 
 def slow(delay: float) -> Handler:
-    def handler(event: CloudEvent, tx: Transaction) -> None:
+    def handler(event: CloudEvent, tx: SqlTransaction) -> None:
         time.sleep(delay)
         record(event, tx)
 
@@ -75,12 +75,15 @@ class Demo:
     database_url: str
     bus: BusSettings
     database: Database = field(init=False)
-    uow: UnitOfWork = field(init=False)
+    uow: SqlUnitOfWork[SqlTransaction] = field(init=False)
 
     def __post_init__(self) -> None:
         self.database = Database(self.database_url)
         metadata.create_all(self.database.engine)
-        self.uow = UnitOfWork(self.database, Outbox(outbox, self.service), catalogue)
+        wake_relay_on_commit(self.database.sessions)
+        self.uow = SqlUnitOfWork(
+            self.database, Outbox(outbox, self.service), catalogue, SqlTransaction
+        )
 
     def write(self, count: int, start: int = 0, event_type: str = "demo.item.created") -> None:
         with self.uow.begin() as tx:

@@ -8,10 +8,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from booster.bootstrap import bootstrap
 from shared.bus.topology import Topology
 from shared.config import BusSettings, Settings
 from shared.db import Database
-from shared.service import ServiceSpec, bootstrap
+from shared.service import ServiceSpec
 from shared.worker import Worker
 from tests.integration import demo
 
@@ -20,16 +21,17 @@ def main(service: str, database_url: str, broker_url: str, exchange: str, delay:
     bus = BusSettings(broker_url=broker_url, exchange=exchange, consumer_batch_size=20)
     spec = ServiceSpec(
         name=service,
+        port=0,
+        title="demo",
         metadata=demo.metadata,
         outbox_table=demo.outbox,
         inbox_table=demo.inbox,
         idempotency_table=demo.idempotency_keys,
         migrations=Path("."),
-        handlers=lambda runtime: {"demo.item.created": demo.slow(float(delay))},
-        subscribes=("demo.item.created",),
+        handlers={"demo.item.created": demo.slow(float(delay))},
     )
     settings = Settings(environment="test", bus=bus, jwt_secret="x" * 40)
-    runtime = bootstrap(spec, settings, Database(database_url))
+    runtime = bootstrap(spec, settings, Database(database_url), catalogue=demo.catalogue)
     Worker(runtime, declare=[Topology(service, spec.subscribes, bus)]).run_until_signalled()
 
 

@@ -43,7 +43,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from shared.testing import ServiceHarness, service_harness
+from booster.testing import ServiceHarness, service_harness
 from tests.conftest import TEST_SECRET
 
 CASES_PER_OPERATION = 40

@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 from kombu import Connection, Producer
 
+from booster.cli import main
 from shared.bus.consumer import ATTEMPTS_HEADER, ERROR_HEADER, FAILED_AT_HEADER
 from shared.bus.topology import Topology, dead_queue_name, queue_name
-from shared.cli import main
 from shared.config import BusSettings
 from shared.events import CONTENT_TYPE, CloudEvent
 from shared.testing import delete_queues

@@ -20,21 +20,22 @@ from pathlib import Path
 import pytest
 from kombu import Connection, Exchange, Queue
 
-from services.events.adapters.repository import EventsRepository
+from booster.bootstrap import bootstrap, create_app, create_worker
+from booster.catalogue import platform_catalogue
+from booster.platform import spec
+from booster.testing import ServiceHarness
 from services.events.operations import MEETINGS
 from shared.bus.publisher import OutgoingMessage, Publisher
 from shared.config import BusSettings, Settings
-from shared.events import CATALOGUE
 from shared.migrations import upgrade
-from shared.service import Runtime, bootstrap, create_app, load_spec
-from shared.testing import ServiceHarness, delete_queues, fresh_postgres_database
-from shared.worker import Worker
+from shared.service import Runtime
+from shared.testing import delete_queues, fresh_postgres_database
 from tests.conftest import TEST_SECRET
 from tests.integration.events.conftest import new_event, register, registrations
 
 
 def _runtime(name: str, url: str, bus: BusSettings, tmp_path: Path) -> Runtime:
-    upgrade(load_spec(name), url)
+    upgrade(spec(name), url)
     settings = Settings(
         environment="test",
         var_dir=tmp_path,
@@ -42,7 +43,7 @@ def _runtime(name: str, url: str, bus: BusSettings, tmp_path: Path) -> Runtime:
         database_urls={name: url},
         bus=bus,
     )
-    return bootstrap(load_spec(name), settings)
+    return bootstrap(name, settings)
 
 
 @pytest.fixture
@@ -58,7 +59,7 @@ def platform(
             "registry": _runtime("registry", registry_url, bus_settings, tmp_path),
             "events": _runtime("events", events_url, bus_settings, tmp_path),
         }
-        workers = [Worker(runtime) for runtime in runtimes.values()]
+        workers = [create_worker(runtime) for runtime in runtimes.values()]
         for worker in workers:
             worker.start()
         try:
@@ -85,8 +86,8 @@ def _eventually(check: Callable[[], bool], timeout: float = 15.0) -> None:
 
 
 def _known(events: ServiceHarness, person_id: str) -> bool:
-    with events.runtime.database.reading() as session:
-        return EventsRepository(session).person(person_id) is not None
+    with events.runtime.uow.read() as tx:
+        return tx.people.get(person_id) is not None
 
 
 def _person(registry: ServiceHarness, name: str, email: str) -> dict:
@@ -146,7 +147,7 @@ def test_a_scheduled_meeting_is_hosted_with_every_participant_registered(
     # events service would otherwise retry the meeting until they arrive
     _eventually(lambda: _known(events, mentor["id"]) and _known(events, mentee["id"]))
     starts = datetime.now(UTC).replace(microsecond=0) + timedelta(days=10)
-    meeting = CATALOGUE.make_event(
+    meeting = platform_catalogue().make_event(
         "mentoring.meeting.scheduled",
         subject="meeting-1",
         data={

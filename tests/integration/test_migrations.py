@@ -8,11 +8,11 @@ from alembic.migration import MigrationContext
 from click.testing import CliRunner
 from sqlalchemy import inspect
 
-from shared.cli import main
-from shared.config import SERVICE_NAMES
+from booster.cli import main
+from booster.platform import SERVICE_NAMES
+from booster.platform import spec as load_spec
 from shared.db import make_engine
 from shared.migrations import include_object, upgrade
-from shared.service import load_spec
 
 
 @pytest.mark.parametrize("service", SERVICE_NAMES)

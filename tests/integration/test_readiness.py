@@ -5,9 +5,9 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+from booster.bootstrap import bootstrap, create_app
 from shared.config import BusSettings, Settings
 from shared.db import Database
-from shared.service import bootstrap, create_app, load_spec
 from tests.conftest import TEST_SECRET
 
 
@@ -25,7 +25,7 @@ def _readyz(tmp_path: Path, broker_url: str, database_url: str) -> tuple[int, di
         bus=BusSettings(broker_url=broker_url),
         database_urls={"registry": database_url},
     )
-    runtime = bootstrap(load_spec("registry"), settings, Database(database_url))
+    runtime = bootstrap("registry", settings, Database(database_url))
     try:
         response = create_app(runtime).test_client().get("/readyz")
         return response.status_code, response.get_json()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.testing import ServiceHarness, service_harness
+from booster.testing import ServiceHarness, service_harness
 from tests.conftest import TEST_SECRET
 
 ID = "00000000-0000-0000-0000-000000000000"

@@ -23,6 +23,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from werkzeug.test import TestResponse
 
+from booster.cli import main
 from shared.auth import (
     LEEWAY_SECONDS,
     Principal,
@@ -32,7 +33,6 @@ from shared.auth import (
     mint_token,
     requires,
 )
-from shared.cli import main
 from shared.config import Settings
 from shared.errors import Forbidden
 from shared.http import PROBLEM_JSON

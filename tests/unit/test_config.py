@@ -9,13 +9,18 @@ import pytest
 
 from shared.config import (
     MIN_SECRET_BYTES,
-    SERVICE_NAMES,
     BusSettings,
     ConfigError,
     Settings,
 )
 
 LONG_SECRET = "s" * MIN_SECRET_BYTES
+SERVICE_NAMES = ("registry", "mentoring", "events", "notifications")
+
+
+def from_env(mapping: dict[str, str]) -> Settings:
+    """Settings of a platform with four services (the composition root passes its own)."""
+    return Settings.from_env(mapping, services=SERVICE_NAMES)
 
 
 def env_of(tmp_path: Path, **values: str) -> dict[str, str]:
@@ -25,7 +30,7 @@ def env_of(tmp_path: Path, **values: str) -> dict[str, str]:
 
 def config_error(mapping: dict[str, str]) -> str:
     with pytest.raises(ConfigError) as excinfo:
-        Settings.from_env(mapping)
+        from_env(mapping)
     return str(excinfo.value)
 
 
@@ -33,7 +38,7 @@ def config_error(mapping: dict[str, str]) -> str:
 
 
 def test_from_env_with_no_variables_uses_every_default_bus_setting(tmp_path: Path) -> None:
-    settings = Settings.from_env({"BOOSTER_VAR_DIR": str(tmp_path)})
+    settings = from_env({"BOOSTER_VAR_DIR": str(tmp_path)})
 
     assert settings.bus == BusSettings()
     assert settings.bus.retry_delays == (1.0, 5.0, 30.0, 120.0)
@@ -41,7 +46,7 @@ def test_from_env_with_no_variables_uses_every_default_bus_setting(tmp_path: Pat
 
 
 def test_defaults(tmp_path: Path) -> None:
-    settings = Settings.from_env(env_of(tmp_path))
+    settings = from_env(env_of(tmp_path))
 
     assert settings.environment == "development"
     assert settings.var_dir == tmp_path
@@ -61,7 +66,7 @@ def test_defaults(tmp_path: Path) -> None:
 
 
 def test_default_database_urls_are_sqlite_files_per_service(tmp_path: Path) -> None:
-    settings = Settings.from_env(env_of(tmp_path))
+    settings = from_env(env_of(tmp_path))
 
     assert set(settings.database_urls) == {"registry", "mentoring", "events", "notifications"}
     for service in SERVICE_NAMES:
@@ -73,7 +78,7 @@ def test_default_database_urls_are_sqlite_files_per_service(tmp_path: Path) -> N
 def test_default_var_dir_is_relative_var(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
 
-    settings = Settings.from_env({})
+    settings = from_env({})
 
     assert settings.var_dir == Path("var")
     assert settings.database_url("registry") == "sqlite:///var/registry.db"
@@ -81,13 +86,13 @@ def test_default_var_dir_is_relative_var(tmp_path: Path, monkeypatch: pytest.Mon
 
 
 def test_empty_database_url_falls_back_to_the_default(tmp_path: Path) -> None:
-    settings = Settings.from_env(env_of(tmp_path, BOOSTER_EVENTS_DATABASE_URL=""))
+    settings = from_env(env_of(tmp_path, BOOSTER_EVENTS_DATABASE_URL=""))
 
     assert settings.database_url("events") == f"sqlite:///{tmp_path}/events.db"
 
 
 def test_jwt_secret_is_created_once_with_mode_0600(tmp_path: Path) -> None:
-    first = Settings.from_env(env_of(tmp_path))
+    first = from_env(env_of(tmp_path))
 
     path = tmp_path / "jwt_secret"
     assert path.is_file()
@@ -95,14 +100,14 @@ def test_jwt_secret_is_created_once_with_mode_0600(tmp_path: Path) -> None:
     assert len(first.jwt_secret.encode()) >= MIN_SECRET_BYTES
     assert path.read_text().strip() == first.jwt_secret
 
-    second = Settings.from_env(env_of(tmp_path))
+    second = from_env(env_of(tmp_path))
     assert second.jwt_secret == first.jwt_secret
 
 
 def test_jwt_secret_file_is_created_in_a_missing_var_dir(tmp_path: Path) -> None:
     var_dir = tmp_path / "deep" / "var"
 
-    settings = Settings.from_env({"BOOSTER_VAR_DIR": str(var_dir)})
+    settings = from_env({"BOOSTER_VAR_DIR": str(var_dir)})
 
     assert (var_dir / "jwt_secret").read_text().strip() == settings.jwt_secret
 
@@ -110,11 +115,11 @@ def test_jwt_secret_file_is_created_in_a_missing_var_dir(tmp_path: Path) -> None
 def test_existing_jwt_secret_file_is_read(tmp_path: Path) -> None:
     (tmp_path / "jwt_secret").write_text("already-there\n")
 
-    assert Settings.from_env(env_of(tmp_path)).jwt_secret == "already-there"
+    assert from_env(env_of(tmp_path)).jwt_secret == "already-there"
 
 
 def test_explicit_jwt_secret_creates_no_file(tmp_path: Path) -> None:
-    settings = Settings.from_env(env_of(tmp_path, BOOSTER_JWT_SECRET="short-but-ok-in-dev"))
+    settings = from_env(env_of(tmp_path, BOOSTER_JWT_SECRET="short-but-ok-in-dev"))
 
     assert settings.jwt_secret == "short-but-ok-in-dev"
     assert not (tmp_path / "jwt_secret").exists()
@@ -126,7 +131,7 @@ def test_from_env_reads_only_the_given_mapping(
     monkeypatch.setenv("BOOSTER_ENV", "staging")
     monkeypatch.setenv("BOOSTER_BROKER_URL", "redis://x")
 
-    settings = Settings.from_env(env_of(tmp_path))
+    settings = from_env(env_of(tmp_path))
 
     assert settings.environment == "development"
     assert settings.bus.broker_url == "memory://"
@@ -213,9 +218,7 @@ def test_production_refuses_a_short_jwt_secret(tmp_path: Path) -> None:
 
 
 def test_production_accepts_a_long_enough_jwt_secret(tmp_path: Path) -> None:
-    settings = Settings.from_env(
-        env_of(tmp_path, BOOSTER_ENV="production", BOOSTER_JWT_SECRET=LONG_SECRET)
-    )
+    settings = from_env(env_of(tmp_path, BOOSTER_ENV="production", BOOSTER_JWT_SECRET=LONG_SECRET))
 
     assert settings.environment == "production"
     assert settings.jwt_secret == LONG_SECRET
@@ -224,9 +227,7 @@ def test_production_accepts_a_long_enough_jwt_secret(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("environment", ["development", "test"])
 def test_short_jwt_secret_is_allowed_outside_production(tmp_path: Path, environment: str) -> None:
-    settings = Settings.from_env(
-        env_of(tmp_path, BOOSTER_ENV=environment, BOOSTER_JWT_SECRET="short")
-    )
+    settings = from_env(env_of(tmp_path, BOOSTER_ENV=environment, BOOSTER_JWT_SECRET="short"))
 
     assert settings.jwt_secret == "short"
 
@@ -235,7 +236,7 @@ def test_short_jwt_secret_is_allowed_outside_production(tmp_path: Path, environm
 
 
 def test_explicit_values_are_parsed(tmp_path: Path) -> None:
-    settings = Settings.from_env(
+    settings = from_env(
         env_of(
             tmp_path,
             BOOSTER_ENV="Test",
@@ -289,45 +290,41 @@ def test_explicit_values_are_parsed(tmp_path: Path) -> None:
 
 
 def test_retry_delays_are_floats(tmp_path: Path) -> None:
-    settings = Settings.from_env(env_of(tmp_path, BOOSTER_RETRY_DELAYS="0.5,2"))
+    settings = from_env(env_of(tmp_path, BOOSTER_RETRY_DELAYS="0.5,2"))
 
     assert settings.bus.retry_delays == (0.5, 2.0)
     assert all(isinstance(delay, float) for delay in settings.bus.retry_delays)
 
 
 def test_webhook_allowed_hosts_is_a_tuple(tmp_path: Path) -> None:
-    settings = Settings.from_env(
-        env_of(tmp_path, BOOSTER_WEBHOOK_ALLOWED_HOSTS="127.0.0.1,localhost")
-    )
+    settings = from_env(env_of(tmp_path, BOOSTER_WEBHOOK_ALLOWED_HOSTS="127.0.0.1,localhost"))
 
     assert settings.webhook_allowed_hosts == ("127.0.0.1", "localhost")
 
 
 def test_webhook_allowed_hosts_ignores_spaces_around_commas(tmp_path: Path) -> None:
-    settings = Settings.from_env(
-        env_of(tmp_path, BOOSTER_WEBHOOK_ALLOWED_HOSTS="127.0.0.1, localhost")
-    )
+    settings = from_env(env_of(tmp_path, BOOSTER_WEBHOOK_ALLOWED_HOSTS="127.0.0.1, localhost"))
 
     assert settings.webhook_allowed_hosts == ("127.0.0.1", "localhost")
 
 
 @pytest.mark.parametrize("url", ["memory://", "amqp://h", "amqps://h:5671", "pyamqp://guest@h//"])
 def test_accepted_broker_urls(tmp_path: Path, url: str) -> None:
-    assert Settings.from_env(env_of(tmp_path, BOOSTER_BROKER_URL=url)).bus.broker_url == url
+    assert from_env(env_of(tmp_path, BOOSTER_BROKER_URL=url)).bus.broker_url == url
 
 
 @pytest.mark.parametrize("url", ["smtp://127.0.0.1:1025", "smtps://mail.example.org:465"])
 def test_accepted_smtp_urls(tmp_path: Path, url: str) -> None:
-    assert Settings.from_env(env_of(tmp_path, BOOSTER_SMTP_URL=url)).smtp_url == url
+    assert from_env(env_of(tmp_path, BOOSTER_SMTP_URL=url)).smtp_url == url
 
 
 def test_empty_smtp_url_means_none(tmp_path: Path) -> None:
-    assert Settings.from_env(env_of(tmp_path, BOOSTER_SMTP_URL="")).smtp_url is None
+    assert from_env(env_of(tmp_path, BOOSTER_SMTP_URL="")).smtp_url is None
 
 
 @pytest.mark.parametrize("level", ["DEBUG", "info", "Warning", "ERROR", "critical"])
 def test_log_level_is_case_insensitive(tmp_path: Path, level: str) -> None:
-    settings = Settings.from_env(env_of(tmp_path, BOOSTER_LOG_LEVEL=level))
+    settings = from_env(env_of(tmp_path, BOOSTER_LOG_LEVEL=level))
 
     assert settings.log_level == level.upper()
 
@@ -371,3 +368,13 @@ def test_delay_for_with_a_single_delay() -> None:
     bus = BusSettings(retry_delays=(0.5,))
 
     assert [bus.delay_for(n) for n in (1, 2, 10)] == [0.5, 0.5, 0.5]
+
+
+def test_only_the_named_services_databases_are_read(tmp_path: Path) -> None:
+    url = "postgresql+psycopg://u@h/other"
+    settings = Settings.from_env(
+        env_of(tmp_path, BOOSTER_OTHER_DATABASE_URL=url), services=("registry",)
+    )
+
+    assert set(settings.database_urls) == {"registry"}
+    assert settings.database_url("other") == f"sqlite:///{tmp_path / 'other.db'}"

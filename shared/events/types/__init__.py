@@ -1,8 +1,6 @@
 """The catalogued event types, one module per publishing service.
 
-Importing this package fills ``shared.events.CATALOGUE``.
+Each module's ``register(catalogue)`` adds its types; the composition root
+(``booster.catalogue``) assembles the platform's catalogue from them. Nothing is
+registered on import.
 """
-
-from shared.events.types import events, mentoring, registry
-
-__all__ = ["events", "mentoring", "registry"]

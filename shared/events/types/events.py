@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from shared.events.catalogue import CATALOGUE
+from shared.events.catalogue import Catalogue
 
 KINDS = ("launch", "joint_meeting", "business_trip", "webinar", "workshop", "fair")
 FORMATS = ("online", "in_person", "hybrid")
@@ -69,46 +69,48 @@ class RegistrationCancelled(RegistrationData):
     reason = fields.String(allow_none=True)
 
 
-_r = CATALOGUE.register
-_r("events.event.created", EventData, doc="An event or business trip was created as a draft.")
-_r(
-    "events.event.published",
-    EventData,
-    doc="An event was published: registration is open until `registration_closes_at`.",
-)
-_r(
-    "events.event.cancelled",
-    EventCancelled,
-    doc="An event was cancelled; every live registration ended (`person_ids`).",
-)
-_r(
-    "events.event.completed",
-    EventCompleted,
-    doc="An event that has ended was closed: who attended, who did not come (`no_show`), "
-    "whose place on the waitlist ended.",
-)
-_r(
-    "events.registration.confirmed",
-    RegistrationData,
-    doc="A person registered and has a seat.",
-)
-_r(
-    "events.registration.waitlisted",
-    RegistrationData,
-    doc="A person registered to a full event and is on its waitlist (`waitlist_position`).",
-)
-_r(
-    "events.registration.cancelled",
-    RegistrationCancelled,
-    doc="A registration was cancelled (by the person, an operator, or their removal).",
-)
-_r(
-    "events.registration.attended",
-    RegistrationData,
-    doc="A confirmed person came to the event (recorded once it has started).",
-)
-_r(
-    "events.registration.promoted",
-    RegistrationData,
-    doc="A seat freed up and the first person on the waitlist now has it.",
-)
+def register(catalogue: Catalogue) -> None:
+    """Add the events service's event types to ``catalogue``."""
+    _r = catalogue.register
+    _r("events.event.created", EventData, doc="An event or business trip was created as a draft.")
+    _r(
+        "events.event.published",
+        EventData,
+        doc="An event was published: registration is open until `registration_closes_at`.",
+    )
+    _r(
+        "events.event.cancelled",
+        EventCancelled,
+        doc="An event was cancelled; every live registration ended (`person_ids`).",
+    )
+    _r(
+        "events.event.completed",
+        EventCompleted,
+        doc="An event that has ended was closed: who attended, who did not come (`no_show`), "
+        "whose place on the waitlist ended.",
+    )
+    _r(
+        "events.registration.confirmed",
+        RegistrationData,
+        doc="A person registered and has a seat.",
+    )
+    _r(
+        "events.registration.waitlisted",
+        RegistrationData,
+        doc="A person registered to a full event and is on its waitlist (`waitlist_position`).",
+    )
+    _r(
+        "events.registration.cancelled",
+        RegistrationCancelled,
+        doc="A registration was cancelled (by the person, an operator, or their removal).",
+    )
+    _r(
+        "events.registration.attended",
+        RegistrationData,
+        doc="A confirmed person came to the event (recorded once it has started).",
+    )
+    _r(
+        "events.registration.promoted",
+        RegistrationData,
+        doc="A seat freed up and the first person on the waitlist now has it.",
+    )

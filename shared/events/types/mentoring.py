@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from shared.events.catalogue import CATALOGUE
+from shared.events.catalogue import Catalogue
 from shared.zones import is_iana_zone
 
 
@@ -45,9 +45,11 @@ class MeetingScheduled(Schema):
             raise ValidationError("Must be after starts_at.", "ends_at")
 
 
-CATALOGUE.register(
-    "mentoring.meeting.scheduled",
-    MeetingScheduled,
-    doc="A group session or joint meeting of a programme was scheduled; the events "
-    "service hosts it as an online event with every participant registered.",
-)
+def register(catalogue: Catalogue) -> None:
+    """Add the mentoring service's event types to ``catalogue``."""
+    catalogue.register(
+        "mentoring.meeting.scheduled",
+        MeetingScheduled,
+        doc="A group session or joint meeting of a programme was scheduled; the events "
+        "service hosts it as an online event with every participant registered.",
+    )

@@ -17,10 +17,10 @@ import pytest
 from click.testing import CliRunner, Result
 from werkzeug.serving import make_server
 
+from booster.cli import main
+from booster.seed import CLUSTERS, COUNTRIES, DEMO_PERSON, LANGUAGES
+from booster.testing import ServiceHarness, service_harness
 from services.registry.domain.countries import POLICIES, PROGRAMME
-from services.registry.seed import CLUSTERS, COUNTRIES, DEMO_PERSON, LANGUAGES
-from shared.cli import main
-from shared.testing import ServiceHarness, service_harness
 from tests.conftest import TEST_SECRET
 from tests.integration.registry.conftest import READ, RW
 

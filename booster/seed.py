@@ -19,14 +19,16 @@ import ipaddress
 import json
 import re
 import unicodedata
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
+
+import requests
 
 from services.registry.domain.countries import POLICIES
+from shared.auth import mint_token
+from shared.config import Settings
 
 SUBJECT = "booster-seed"
 SCOPE = "registry:read registry:write"
@@ -220,22 +222,24 @@ class Answer:
 
 
 class RegistryClient:
-    """JSON over HTTP to the registry's ``/api/v1`` with a bearer token (standard library)."""
+    """JSON over HTTP to the registry's ``/api/v1`` with a bearer token (``requests``)."""
 
     def __init__(self, base_url: str, token: str, *, timeout: float = 15.0) -> None:
         self.base_url = base_url.rstrip("/")
-        self.token = token
         self.timeout = timeout
-        host = urllib.parse.urlsplit(self.base_url).hostname or ""
+        self._http = requests.Session()
+        self._http.headers.update(
+            {
+                "Authorization": f"Bearer {token}",
+                "Accept": "application/json, application/problem+json",
+            }
+        )
         # A registry on loopback is never reached through an HTTP(S)_PROXY.
-        handlers = [urllib.request.ProxyHandler({})] if _loopback(host) else []
-        self._opener = urllib.request.build_opener(*handlers)
+        self._http.trust_env = not _loopback(urlsplit(self.base_url).hostname or "")
 
     @classmethod
-    def for_settings(cls, base_url: str, settings: Any) -> RegistryClient:
+    def for_settings(cls, base_url: str, settings: Settings) -> RegistryClient:
         """A client with a token minted from the platform settings' JWT secret."""
-        from shared.auth import mint_token
-
         token = mint_token(
             settings.jwt_secret,
             SUBJECT,
@@ -244,6 +248,9 @@ class RegistryClient:
             algorithm=settings.jwt_algorithm,
         )
         return cls(base_url, token)
+
+    def close(self) -> None:
+        self._http.close()
 
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         return self.request("GET", path, params=params).body
@@ -265,32 +272,29 @@ class RegistryClient:
         headers: Mapping[str, str] | None = None,
     ) -> Answer:
         url = self.base_url + path
-        if params:
-            url += "?" + urllib.parse.urlencode(
-                {key: value for key, value in params.items() if value is not None}
-            )
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(url, data=data, method=method)
-        request.add_header("Authorization", f"Bearer {self.token}")
-        request.add_header("Accept", "application/json, application/problem+json")
-        if data is not None:
-            request.add_header("Content-Type", "application/json")
-        for name, value in (headers or {}).items():
-            request.add_header(name, value)
+        query = {key: value for key, value in (params or {}).items() if value is not None}
         try:
-            with self._opener.open(request, timeout=self.timeout) as response:
-                status, raw = response.status, response.read()
-                answer_headers = dict(response.headers.items())
-        except urllib.error.HTTPError as error:
-            with error:
-                raise self._problem(method, path, error.code, error.read()) from None
-        except (urllib.error.URLError, OSError) as error:
-            reason = getattr(error, "reason", error)
+            response = self._http.request(
+                method,
+                url,
+                params=query or None,
+                json=body,
+                headers=dict(headers or {}),
+                timeout=self.timeout,
+            )
+        except requests.RequestException as error:
             raise RegistryError(
-                f"Cannot reach the registry at {self.base_url}: {reason}. Is it running "
+                f"Cannot reach the registry at {self.base_url}: {error}. Is it running "
                 "(`booster run` or `booster serve registry`)? See --registry-url."
             ) from None
-        return Answer(status, _json(raw, method, url) if raw else None, answer_headers)
+        if response.status_code >= 400:
+            raise self._problem(method, path, response.status_code, response.content)
+        raw = response.content
+        return Answer(
+            response.status_code,
+            _json(raw, method, url) if raw else None,
+            dict(response.headers),
+        )
 
     def _problem(self, method: str, path: str, status: int, raw: bytes) -> RegistryError:
         try:

@@ -13,7 +13,8 @@ from typing import Any
 
 import click
 
-from shared.config import SERVICE_NAMES, ConfigError, Settings
+from booster.platform import SERVICE_NAMES
+from shared.config import ConfigError, Settings
 from shared.logging import configure_logging, get_logger
 
 log = get_logger("booster.cli")
@@ -21,8 +22,10 @@ SERVICE = click.Choice(SERVICE_NAMES)
 
 
 def _settings() -> Settings:
+    from booster.bootstrap import load_settings
+
     try:
-        settings = Settings.from_env()
+        settings = load_settings()
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
     configure_logging(settings.log_level, settings.log_json)
@@ -49,20 +52,20 @@ def run(services: tuple[str, ...], port_offset: int) -> None:
     """The whole platform in one process (embedded defaults unless configured)."""
     from werkzeug.serving import make_server
 
+    from booster.bootstrap import bootstrap, create_app, create_worker
+    from booster.platform import spec
     from shared.migrations import upgrade
-    from shared.service import bootstrap, create_app, load_spec
-    from shared.worker import Worker
 
     settings = _settings()
     servers, workers = [], []
     for name in services or SERVICE_NAMES:
-        spec = load_spec(name)
-        upgrade(spec, settings.database_url(name))
-        runtime = bootstrap(spec, settings)
-        port = spec.port + port_offset
+        service = spec(name)
+        upgrade(service, settings.database_url(name))
+        runtime = bootstrap(service, settings)
+        port = service.port + port_offset
         server = make_server(settings.host, port, create_app(runtime), threaded=True)
         threading.Thread(target=server.serve_forever, name=f"{name}-http", daemon=True).start()
-        worker = Worker(runtime)
+        worker = create_worker(runtime)
         worker.start()
         servers.append(server)
         workers.append(worker)
@@ -96,9 +99,10 @@ def serve(service: str, bind: str | None, workers: int | None) -> None:
 
     from gunicorn.app.base import BaseApplication
 
-    from shared.service import bootstrap, create_app, load_spec
+    from booster.bootstrap import bootstrap, create_app
+    from booster.platform import spec as service_spec
 
-    spec = load_spec(service)
+    spec = service_spec(service)
 
     def child_exit(_server: Any, worker: Any) -> None:
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -106,7 +110,7 @@ def serve(service: str, bind: str | None, workers: int | None) -> None:
 
             multiprocess.mark_process_dead(worker.pid)
 
-    class _Gunicorn(BaseApplication):  # type: ignore[misc]
+    class _Gunicorn(BaseApplication):
         def load_config(self) -> None:
             self.cfg.set("bind", bind or f"{settings.host}:{spec.port}")
             self.cfg.set("workers", workers)
@@ -124,12 +128,11 @@ def serve(service: str, bind: str | None, workers: int | None) -> None:
 @click.argument("service", type=SERVICE)
 def worker(service: str) -> None:
     """The service's outbox relay and event consumers (stops cleanly on SIGTERM)."""
-    from shared.service import bootstrap, load_spec
-    from shared.worker import Worker
+    from booster.bootstrap import bootstrap, create_worker
 
     settings = _settings()
     _require_broker(settings, "booster worker")
-    Worker(bootstrap(load_spec(service), settings)).run_until_signalled()
+    create_worker(bootstrap(service, settings)).run_until_signalled()
 
 
 @main.group()
@@ -142,12 +145,12 @@ def db() -> None:
 @click.option("--revision", default="head")
 def db_upgrade(service: str, revision: str) -> None:
     """Apply a service's Alembic migrations (or every service's with ``all``)."""
+    from booster.platform import spec
     from shared.migrations import upgrade
-    from shared.service import load_spec
 
     settings = _settings()
     for name in SERVICE_NAMES if service == "all" else (service,):
-        upgrade(load_spec(name), settings.database_url(name), revision)
+        upgrade(spec(name), settings.database_url(name), revision)
         click.echo(f"{name}: at {revision}")
 
 
@@ -238,20 +241,22 @@ def dlq_replay(service: str, message_id: str | None) -> None:
 )
 def seed(registry_url: str | None) -> None:
     """Load the demo data of the 2021 programme through the registry's API (rerun-safe)."""
-    from services.registry.seed import RegistryClient, RegistryError
-    from services.registry.seed import seed as load_demo_data
-    from shared.config import SERVICE_PORTS
+    from booster.platform import spec
+    from booster.seed import RegistryClient, RegistryError
+    from booster.seed import seed as load_demo_data
 
     settings = _settings()
     if registry_url is None:
         host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
         host = f"[{host}]" if ":" in host else host
-        registry_url = f"http://{host}:{SERVICE_PORTS['registry']}"
+        registry_url = f"http://{host}:{spec('registry').port}"
     client = RegistryClient.for_settings(registry_url, settings)
     try:
         report = load_demo_data(client)
     except RegistryError as exc:
         raise click.ClickException(f"seed failed: {exc}") from exc
+    finally:
+        client.close()
     click.echo(f"registry {registry_url}")
     click.echo(report.summary())
 
@@ -260,14 +265,13 @@ def seed(registry_url: str | None) -> None:
 @click.argument("what", type=click.Choice(["markdown", "asyncapi"]))
 def catalogue(what: str) -> None:
     """Print the event catalogue (docs/events.md or docs/asyncapi.json)."""
-    import shared.events.types  # noqa: F401 - fills the catalogue
-    from shared.events import CATALOGUE
+    from booster.catalogue import platform_catalogue
     from shared.events.docs import asyncapi, render_markdown
 
     if what == "markdown":
-        click.echo(render_markdown(CATALOGUE), nl=False)
+        click.echo(render_markdown(platform_catalogue()), nl=False)
     else:
-        click.echo(json.dumps(asyncapi(CATALOGUE), indent=2, ensure_ascii=False))
+        click.echo(json.dumps(asyncapi(platform_catalogue()), indent=2, ensure_ascii=False))
 
 
 if __name__ == "__main__":

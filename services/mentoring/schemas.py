@@ -1,0 +1,1 @@
+"""The mentoring service's HTTP schemas (marshmallow); none yet, as it has no routes."""

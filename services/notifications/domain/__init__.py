@@ -1,0 +1,1 @@
+"""The notifications service's rules, free of Flask, kombu, marshmallow and SQLAlchemy."""

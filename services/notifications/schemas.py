@@ -1,0 +1,1 @@
+"""The notifications service's HTTP schemas (marshmallow); none yet, as it has no routes."""
