@@ -47,13 +47,12 @@ GUNICORN_WORKERS = 2
 # -- app factories (run inside gunicorn workers) -----------------------------------------
 def service_app(name: str) -> Any:
     """A service's HTTP app as ``booster serve NAME`` builds it."""
-    from shared.config import Settings
+    from booster.bootstrap import bootstrap, create_app, load_settings
     from shared.logging import configure_logging
-    from shared.service import bootstrap, create_app, load_spec
 
-    settings = Settings.from_env()
+    settings = load_settings()
     configure_logging(settings.log_level, settings.log_json)
-    return create_app(bootstrap(load_spec(name), settings))
+    return create_app(bootstrap(name, settings))
 
 
 def registry_app_without_outbox() -> Any:
@@ -112,14 +111,14 @@ def quiet_logs() -> None:
 
 def registry_runtime(url: str, jwt_secret: str) -> Any:
     """The registry on ``url`` (migrated first), in this process."""
+    from booster.bootstrap import bootstrap
+    from booster.platform import spec
     from shared.config import Settings
     from shared.migrations import upgrade
-    from shared.service import bootstrap, load_spec
 
-    spec = load_spec("registry")
-    upgrade(spec, url)
+    upgrade(spec("registry"), url)
     settings = Settings(environment="test", jwt_secret=jwt_secret, database_urls={"registry": url})
-    return bootstrap(spec, settings)
+    return bootstrap("registry", settings)
 
 
 # -- processes -----------------------------------------------------------------------------

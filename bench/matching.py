@@ -102,8 +102,8 @@ RSS_PROBE = """
 import json
 def rss():
     return int(open("/proc/self/status").read().split("VmRSS:")[1].split()[0]) / 1024
-from shared.service import load_spec
-load_spec("mentoring")
+from booster.platform import spec
+spec("mentoring")
 from services.mentoring.domain.matching import Candidate, propose
 before = rss()
 propose([Candidate("m", frozenset({"fr"}))], [Candidate("e", frozenset({"fr"}))])

@@ -39,11 +39,13 @@ from bench.apps import (
     wrk,
 )
 from bench.common import BROKER_URL, Report, Result, Sizes, fresh_database, unique
+from booster.bootstrap import platform_topologies
+from booster.platform import SERVICE_NAMES
+from booster.platform import spec as load_spec
 from services.registry import operations
 from services.registry.adapters.tables import outbox
-from shared.config import SERVICE_NAMES, BusSettings, Settings
+from shared.config import BusSettings, Settings
 from shared.migrations import upgrade
-from shared.service import load_spec, platform_topologies
 from shared.testing import delete_queues
 
 LIMIT_MB = 120.0
@@ -52,8 +54,8 @@ SETTLE_SECONDS = 1.0
 BOOSTER = str(VENV_BIN / "booster")
 BARE_WORKER = "import time, kombu, sqlalchemy, psycopg; time.sleep(3600)"
 WORKER_WITHOUT_PLATFORM_QUEUES = (
-    "import sys, shared.worker as w; w.platform_topologies = lambda settings: []; "
-    "from shared.cli import main; main(['worker', sys.argv[1]])"
+    "import sys, booster.bootstrap as b; b.platform_topologies = lambda bus: []; "
+    "from booster.cli import main; main(['worker', sys.argv[1]])"
 )
 
 
@@ -105,7 +107,7 @@ def _worker_command(service: str, settings: Settings) -> tuple[list[str], str]:
     """``booster worker SERVICE``; if some service subscribes to events, the same command
     with the platform's queues left undeclared, so that the events it relays do not pile
     up in other services' queues on the bench exchange while it is measured."""
-    if not platform_topologies(settings):
+    if not platform_topologies(settings.bus):
         return [BOOSTER, "worker", service], "booster worker"
     python = str(VENV_BIN / "python")
     return [python, "-c", WORKER_WITHOUT_PLATFORM_QUEUES, service], (

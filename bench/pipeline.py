@@ -29,6 +29,8 @@ from sqlalchemy import event, func, select
 
 from bench.apps import quiet_logs
 from bench.common import BROKER_URL, Report, Result, Sizes, fresh_database, percentile, unique
+from booster.bootstrap import bootstrap
+from booster.platform import spec as load_spec
 from services.events.adapters.tables import people
 from services.registry import operations
 from shared.bus.consumer import BATCH_ATTRIBUTE, EventConsumer, Handler, batched
@@ -37,7 +39,7 @@ from shared.config import BusSettings, Settings
 from shared.events.envelope import CloudEvent
 from shared.migrations import upgrade
 from shared.relay import OutboxRelay
-from shared.service import Runtime, bootstrap, load_spec
+from shared.service import Runtime
 from shared.testing import delete_queues
 from shared.uow import Transaction
 

@@ -85,12 +85,12 @@ class EventsApi:
 
 def _people(runtime: Any, count: int) -> list[str]:
     """New people in the events service's read copy (as the registry's events put them)."""
+    from booster.catalogue import platform_catalogue
     from services.events.handlers import keep_people
-    from shared.events import CATALOGUE
 
     ids = [str(uuid.uuid4()) for _ in range(count)]
     registered = [
-        CATALOGUE.make_event(
+        platform_catalogue().make_event(
             "registry.person.registered",
             subject=person_id,
             data={
@@ -151,10 +151,11 @@ def check_race(answers: list[tuple[int, Any]]) -> str:
 
 
 def run(report: Report, sizes: Sizes) -> None:
+    from booster.bootstrap import bootstrap
+    from booster.platform import spec as load_spec
     from shared.auth import mint_token
     from shared.config import Settings
     from shared.migrations import upgrade
-    from shared.service import bootstrap, load_spec
 
     quiet_logs()
     rounds = 4 if sizes.name == "quick" else 15
@@ -166,7 +167,7 @@ def run(report: Report, sizes: Sizes) -> None:
         settings = Settings(
             environment="test", jwt_secret=jwt_secret, database_urls={"events": url}
         )
-        runtime = bootstrap(load_spec("events"), settings)
+        runtime = bootstrap("events", settings)
         stack.callback(runtime.database.dispose)
         env = booster_env(
             BOOSTER_EVENTS_DATABASE_URL=url,

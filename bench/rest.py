@@ -41,12 +41,14 @@ from bench.apps import (
     wrk,
 )
 from bench.common import BROKER_URL, Report, Result, Sizes, fresh_database
+from booster.bootstrap import create_app
+from booster.platform import spec as load_spec
 from services.registry import operations
 from services.registry import schemas as s
 from services.registry.adapters.repository import ClusterQuery
 from shared.http.pagination import page
 from shared.migrations import upgrade
-from shared.service import Runtime, create_app, load_spec
+from shared.service import Runtime
 
 CLUSTERS = 1_000
 PATH = "/api/v1/clusters?limit=20"

@@ -35,9 +35,11 @@ from sqlalchemy.engine import make_url
 
 from bench.apps import quiet_logs, registry_runtime, secret, token
 from bench.common import Report, Result, Sizes, fresh_database, median, percentile
+from booster.bootstrap import create_app
+from booster.platform import spec as load_spec
 from services.registry.adapters.repository import search_text
 from shared.migrations import upgrade
-from shared.service import Runtime, create_app, load_spec
+from shared.service import Runtime
 
 SEED = 2021
 COUNTRIES = ("MA", "EG", "TN", "JO", "PS", "FR", "IT", "ES")
