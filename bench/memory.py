@@ -44,11 +44,14 @@ from booster.platform import SERVICE_NAMES
 from booster.platform import spec as load_spec
 from services.registry import operations
 from services.registry.adapters.tables import outbox
+from services.registry.domain.commands import RegisterPerson
+from services.registry.domain.model import Language
 from shared.config import BusSettings, Settings
 from shared.migrations import upgrade
 from shared.testing import delete_queues
 
 LIMIT_MB = 120.0
+FR = Language.FR
 GOAL = f"< {LIMIT_MB:.0f} MB"
 SETTLE_SECONDS = 1.0
 BOOSTER = str(VENV_BIN / "booster")
@@ -268,11 +271,9 @@ def registry(report: Report, sizes: Sizes, bare: dict[str, float], bare_py: floa
                         for n in range(start, start + 100):
                             operations.register_person(
                                 runtime.uow,
-                                {
-                                    "name": f"Person {n}",
-                                    "email": f"p{n}@bench.org",
-                                    "language": "fr",
-                                },
+                                RegisterPerson(
+                                    name=f"Person {n}", email=f"p{n}@bench.org", language=FR
+                                ),
                             )
                 _wait_unsent(runtime, 0, timeout=120)
             at_work = rss(worker.pid)

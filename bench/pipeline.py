@@ -33,6 +33,8 @@ from booster.bootstrap import bootstrap
 from booster.platform import spec as load_spec
 from services.events.adapters.tables import people
 from services.registry import operations
+from services.registry.domain.commands import RegisterPerson
+from services.registry.domain.model import Language
 from shared.bus.consumer import BATCH_ATTRIBUTE, EventConsumer, Handler, batched
 from shared.bus.topology import Topology
 from shared.config import BusSettings, Settings
@@ -42,6 +44,8 @@ from shared.relay import OutboxRelay
 from shared.service import Runtime
 from shared.testing import delete_queues
 from shared.uow import Transaction
+
+FR = Language.FR
 
 QUORUM = {"x-queue-type": "quorum"}
 REGISTERED = "registry.person.registered"
@@ -111,9 +115,9 @@ class Pipeline:
             with self.registry.uow.begin() as tx:
                 operations.register_person(
                     self.registry.uow,
-                    {"name": f"Person {n}", "email": f"p{n}@example.org", "language": "fr"},
+                    RegisterPerson(name=f"Person {n}", email=f"p{n}@example.org", language=FR),
                 )
-            committed.append((tx.events[0].id, time.perf_counter()))
+            committed.append((tx.emitted[0].id, time.perf_counter()))
         return committed
 
     def relay(self) -> OutboxRelay:
@@ -333,9 +337,11 @@ def _timed_writer(
         with uow.begin() as tx:
             operations.register_person(
                 uow,
-                {"name": f"P {first + n}", "email": f"p{first + n}@example.org", "language": "fr"},
+                RegisterPerson(
+                    name=f"P {first + n}", email=f"p{first + n}@example.org", language=FR
+                ),
             )
-        committed.append((tx.events[0].id, time.time()))
+        committed.append((tx.emitted[0].id, time.time()))
         pause = start_at + (n + 1) / rate - time.time()
         if pause > 0:
             time.sleep(pause)

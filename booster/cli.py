@@ -13,12 +13,39 @@ from typing import Any
 
 import click
 
-from booster.platform import SERVICE_NAMES
 from shared.config import ConfigError, Settings
 from shared.logging import configure_logging, get_logger
 
 log = get_logger("booster.cli")
-SERVICE = click.Choice(SERVICE_NAMES)
+
+
+class ServiceName(click.ParamType[str, Any]):
+    """A service of the platform (or ``all`` where allowed).
+
+    The list is read from ``booster.platform`` only when a command runs: importing the
+    services at start would load prometheus-client before ``serve`` has chosen its
+    multiprocess directory."""
+
+    name = "service"
+
+    def __init__(self, *, allow_all: bool = False) -> None:
+        self.allow_all = allow_all
+
+    def names(self) -> tuple[str, ...]:
+        from booster.platform import SERVICE_NAMES
+
+        return (*SERVICE_NAMES, "all") if self.allow_all else SERVICE_NAMES
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str:
+        return "{" + "|".join(self.names()) + "}"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        if value not in self.names():
+            self.fail(f"{value!r} is not one of {', '.join(self.names())}.", param, ctx)
+        return str(value)
+
+
+SERVICE = ServiceName()
 
 
 def _settings() -> Settings:
@@ -53,7 +80,7 @@ def run(services: tuple[str, ...], port_offset: int) -> None:
     from werkzeug.serving import make_server
 
     from booster.bootstrap import bootstrap, create_app, create_worker
-    from booster.platform import spec
+    from booster.platform import SERVICE_NAMES, spec
     from shared.migrations import upgrade
 
     settings = _settings()
@@ -141,11 +168,11 @@ def db() -> None:
 
 
 @db.command("upgrade")
-@click.argument("service", type=click.Choice([*SERVICE_NAMES, "all"]))
+@click.argument("service", type=ServiceName(allow_all=True))
 @click.option("--revision", default="head")
 def db_upgrade(service: str, revision: str) -> None:
     """Apply a service's Alembic migrations (or every service's with ``all``)."""
-    from booster.platform import spec
+    from booster.platform import SERVICE_NAMES, spec
     from shared.migrations import upgrade
 
     settings = _settings()

@@ -29,14 +29,15 @@ class SqlTransaction(Transaction):
         self.session = session
         self.catalogue = catalogue
         self._outbox = outbox
-        self.events: list[CloudEvent] = []
+        self.emitted: list[CloudEvent] = []
+        """What this transaction emitted, in order (a service's ``events`` may be a repository)."""
 
     def emit(self, event_type: str, *, subject: str | None, data: Mapping[str, Any]) -> CloudEvent:
         if self._outbox is None:
             raise ReadOnly(f"{event_type} emitted in a read-only unit of work")
         event_ = self.catalogue.make_event(event_type, subject=subject, data=data)
         self._outbox.add(self.session, event_)
-        self.events.append(event_)
+        self.emitted.append(event_)
         return event_
 
 

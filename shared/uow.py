@@ -34,7 +34,8 @@ class Transaction(ABC):
         """Validate and stage an integration event; it goes out only if the unit commits."""
 
 
-T = TypeVar("T", bound=Transaction)
+T = TypeVar("T", bound=Transaction, covariant=True)
+"""Covariant: a unit of work of a fake transaction is a unit of work of its port."""
 
 
 class UnitOfWork(ABC, Generic[T]):

@@ -8,7 +8,8 @@ only their own registrations.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from flask import Response, url_for
 from flask.views import MethodView
@@ -16,16 +17,30 @@ from flask_smorest import Blueprint
 
 from services.events import operations as ops
 from services.events import schemas as s
-from services.events.adapters.repository import EventQuery
 from services.events.calendar import event_calendar
-from services.events.domain.model import Event, EventStatus
+from services.events.domain.commands import (
+    Attend,
+    CancelEvent,
+    CancelRegistration,
+    CompleteEvent,
+    CreateEvent,
+    PublishEvent,
+    Register,
+)
+from services.events.domain.model import (
+    Event,
+    EventFormat,
+    EventKind,
+    EventStatus,
+    RegistrationStatus,
+)
+from services.events.domain.ports import EventQuery, EventsUnitOfWork, Placed
 from shared.auth import current_principal, requires
 from shared.db import utc
 from shared.errors import Forbidden, NotFound
 from shared.http.pagination import decode_cursor, invalid_cursor, page
 from shared.idempotency import idempotent
 from shared.service import current_runtime
-from shared.uow import UnitOfWork
 
 READ, WRITE, SELF = "events:read", "events:write", "self"
 MAX_SEQUENCE = 2**31 - 1
@@ -43,8 +58,9 @@ def blueprints() -> list[Blueprint]:
     return [blueprint]
 
 
-def _uow() -> UnitOfWork:
-    return current_runtime().uow
+def _uow() -> EventsUnitOfWork:
+    uow: EventsUnitOfWork = current_runtime().uow
+    return uow
 
 
 def _visible(event: Event) -> Event:
@@ -60,7 +76,7 @@ def _acts_for(person_id: str, scope: str) -> bool:
     return principal.allows(scope) or principal.subject == person_id
 
 
-def _own_registration(event_id: str, registration_id: str, scope: str) -> tuple[Any, int | None]:
+def _own_registration(event_id: str, registration_id: str, scope: str) -> Placed:
     """The registration, if the caller may see it: a ``self`` token is told that other
     people's registrations do not exist (404), as it is for unknown ids."""
     registration, place = ops.get_registration(_uow(), event_id, registration_id)
@@ -84,14 +100,22 @@ def _event_cursor(cursor: str | None) -> tuple[datetime, str] | None:
     return starts_at, after[1]
 
 
-def _registration_cursor(cursor: str | None) -> tuple[int] | None:
+def _registration_cursor(cursor: str | None) -> int | None:
     """The sequence a cursor of a registration list holds (1 up); else a 422."""
     after = decode_cursor(cursor, (int,))
     if after is None:
         return None
     if not 1 <= after[0] <= MAX_SEQUENCE:
         raise invalid_cursor()
-    return (after[0],)
+    return int(after[0])
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def _optional(enum: type[E], value: str | None) -> E | None:
+    """A filter's value as the domain's enum (the schema checked it), or None."""
+    return enum(value) if value else None
 
 
 # -- events --------------------------------------------------------------------------
@@ -103,8 +127,8 @@ class Events(MethodView):
     def get(self, limit: int, cursor: str | None, **filters: Any) -> dict[str, Any]:
         """Events by start time; filter by kind, status, and start (`from`, `to`)."""
         query = EventQuery(
-            kind=filters.get("kind"),
-            status=filters.get("status"),
+            kind=_optional(EventKind, filters.get("kind")),
+            status=_optional(EventStatus, filters.get("status")),
             starts_from=utc(filters.get("from_")),
             starts_before=utc(filters.get("to")),
             hide_drafts=current_principal().is_self_only(READ),
@@ -118,7 +142,23 @@ class Events(MethodView):
     @blueprint.response(201, s.EventSchema)
     def post(self, data: dict[str, Any]) -> Any:
         """Create an event or business trip as a draft (`events.event.created`)."""
-        event = ops.create_event(_uow(), data)
+        event = ops.create_event(
+            _uow(),
+            CreateEvent(
+                kind=EventKind(data["kind"]),
+                title=data["title"],
+                format=EventFormat(data["format"]),
+                starts_at=data["starts_at"],
+                ends_at=data["ends_at"],
+                timezone=data["timezone"],
+                capacity=data.get("capacity"),
+                city=data.get("city"),
+                country=data.get("country"),
+                online_link=data.get("online_link"),
+                registration_closes_at=data.get("registration_closes_at"),
+                description=data.get("description"),
+            ),
+        )
         return event, 201, {"Location": url_for("events.EventView", event_id=event.id)}
 
 
@@ -154,7 +194,7 @@ class EventPublish(MethodView):
     @blueprint.response(200, s.EventSchema)
     def post(self, event_id: str) -> Any:
         """Open the draft for registration (`events.event.published`)."""
-        return ops.publish_event(_uow(), event_id)
+        return ops.publish_event(_uow(), PublishEvent(event_id))
 
 
 @blueprint.route("/events/<string:event_id>/cancel")
@@ -165,7 +205,7 @@ class EventCancel(MethodView):
     @blueprint.response(200, s.EventSchema)
     def post(self, data: dict[str, Any], event_id: str) -> Any:
         """Cancel the event and its registrations (`events.event.cancelled`)."""
-        return ops.cancel_event(_uow(), event_id, data.get("reason"))
+        return ops.cancel_event(_uow(), CancelEvent(event_id, data.get("reason")))
 
 
 @blueprint.route("/events/<string:event_id>/complete")
@@ -176,7 +216,7 @@ class EventComplete(MethodView):
     def post(self, event_id: str) -> Any:
         """Close an event that has ended: unmarked seats become no-shows, the waitlist
         ends (`events.event.completed`)."""
-        return ops.complete_event(_uow(), event_id)
+        return ops.complete_event(_uow(), CompleteEvent(event_id))
 
 
 # -- registrations -------------------------------------------------------------------
@@ -190,7 +230,11 @@ class Registrations(MethodView):
     ) -> dict[str, Any]:
         """Registrations in the order they were made; `status=waitlisted` is the queue."""
         items = ops.list_registrations(
-            _uow(), event_id, status, limit + 1, _registration_cursor(cursor)
+            _uow(),
+            event_id,
+            _optional(RegistrationStatus, status),
+            limit + 1,
+            _registration_cursor(cursor),
         )
         views = [s.registration_view(registration, place) for registration, place in items]
         return page(views, limit, key=lambda view: [view["sequence"]])
@@ -206,7 +250,7 @@ class Registrations(MethodView):
             raise Forbidden("A self token may register only its own person.")
         if current_principal().is_self_only(READ):
             _visible(ops.get_event(_uow(), event_id))  # a draft is not there for them
-        registration, place = ops.register(_uow(), event_id, data["person_id"])
+        registration, place = ops.register(_uow(), Register(event_id, data["person_id"]))
         location = url_for(
             "events.RegistrationView", event_id=event_id, registration_id=registration.id
         )
@@ -232,7 +276,9 @@ class RegistrationCancel(MethodView):
         """Cancel a registration (`events.registration.cancelled`); a freed seat goes to
         the first on the waitlist (`events.registration.promoted`)."""
         _own_registration(event_id, registration_id, WRITE)
-        cancelled = ops.cancel_registration(_uow(), event_id, registration_id, data.get("reason"))
+        cancelled = ops.cancel_registration(
+            _uow(), CancelRegistration(event_id, registration_id, data.get("reason"))
+        )
         return s.registration_view(cancelled, None)
 
 
@@ -244,4 +290,5 @@ class RegistrationAttend(MethodView):
     def post(self, event_id: str, registration_id: str) -> Any:
         """Record that a confirmed person came, once the event has started
         (`events.registration.attended`)."""
-        return s.registration_view(ops.attend(_uow(), event_id, registration_id), None)
+        attended = ops.attend(_uow(), Attend(event_id, registration_id))
+        return s.registration_view(attended, None)

@@ -1,7 +1,8 @@
-"""HTTP routes of the registry under /api/v1 (thin: schema in, operation, schema out)."""
+"""HTTP routes of the registry under /api/v1 (thin: schema in, command, use case, schema out)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import url_for
@@ -10,15 +11,24 @@ from flask_smorest import Blueprint
 
 from services.registry import operations as ops
 from services.registry import schemas as s
-from services.registry.adapters.repository import ClusterQuery, PersonQuery
+from services.registry.domain import commands as c
 from services.registry.domain.countries import PolicyContext
+from services.registry.domain.model import (
+    ClusterKind,
+    ClusterStatus,
+    LabelLevel,
+    Language,
+    PersonRole,
+    Region,
+    SizeClass,
+)
+from services.registry.domain.ports import ClusterQuery, PersonQuery, RegistryUnitOfWork
 from shared.auth import current_principal, requires
 from shared.errors import Forbidden
 from shared.http.etag import etag, expected_version
 from shared.http.pagination import decode_cursor, page
 from shared.idempotency import idempotent
 from shared.service import current_runtime
-from shared.uow import UnitOfWork
 
 READ, WRITE = "registry:read", "registry:write"
 blueprint = Blueprint(
@@ -30,8 +40,16 @@ def blueprints() -> list[Blueprint]:
     return [blueprint]
 
 
-def _uow() -> UnitOfWork:
+def _uow() -> RegistryUnitOfWork:
     return current_runtime().uow
+
+
+def _typed(data: Mapping[str, Any], **kinds: Callable[[Any], Any]) -> dict[str, Any]:
+    """``data`` with the named fields, where given and not None, in the domain's types."""
+    return {
+        name: kinds[name](value) if name in kinds and value is not None else value
+        for name, value in data.items()
+    }
 
 
 def _tagged(entity: Any, status: int = 200, **headers: str) -> tuple[Any, int, dict[str, str]]:
@@ -46,9 +64,10 @@ class Countries(MethodView):
     @blueprint.response(200, s.CountryPage)
     def get(self, limit: int, cursor: str | None, **filters: Any) -> dict[str, Any]:
         """Every ISO 3166-1 country, by code; `programme=true` for the programme's."""
+        region = filters.get("region")
         items = ops.list_countries(
             _uow(),
-            filters.get("region"),
+            Region(region) if region else None,
             filters.get("programme"),
             limit + 1,
             decode_cursor(cursor, (str,)),
@@ -73,7 +92,7 @@ class CountryPolicy(MethodView):
     def put(self, policy: dict[str, Any], code: str) -> Any:
         """Replace a country's cluster-policy context."""
         context = PolicyContext(policy["summary"], tuple(policy["facts"]))
-        return ops.update_country_policy(_uow(), code, context)
+        return ops.update_country_policy(_uow(), c.UpdateCountryPolicy(code, context))
 
 
 # -- clusters ------------------------------------------------------------------------
@@ -86,9 +105,10 @@ class Clusters(MethodView):
         """Clusters by name; filter by country, region, sector, label level, status, `q`."""
         if "country" in filters:
             filters["country"] = filters["country"].upper()
-        items = ops.list_clusters(
-            _uow(), ClusterQuery(**filters), limit + 1, decode_cursor(cursor, (str, str))
+        query = ClusterQuery(
+            **_typed(filters, region=Region, label=LabelLevel, status=ClusterStatus)
         )
+        items = ops.list_clusters(_uow(), query, limit + 1, decode_cursor(cursor, (str, str)))
         return page(items, limit, key=lambda cluster: [cluster.name, cluster.id])
 
     @requires(WRITE)
@@ -97,7 +117,8 @@ class Clusters(MethodView):
     @blueprint.response(201, s.ClusterSchema)
     def post(self, data: dict[str, Any]) -> Any:
         """Register a cluster (`registry.cluster.registered`)."""
-        cluster = ops.register_cluster(_uow(), data)
+        command = c.RegisterCluster(**_typed(data, kind=ClusterKind, sectors=tuple))
+        cluster = ops.register_cluster(_uow(), command)
         location = url_for("registry.ClusterView", cluster_id=cluster.id)
         return _tagged(cluster, 201, Location=location)
 
@@ -115,14 +136,14 @@ class ClusterView(MethodView):
     @blueprint.response(200, s.ClusterSchema)
     def patch(self, changes: dict[str, Any], cluster_id: str) -> Any:
         """Change some fields (`registry.cluster.updated`); `If-Match` guards the version."""
-        cluster = ops.update_cluster(_uow(), cluster_id, changes, expected_version(cluster_id))
-        return _tagged(cluster)
+        command = c.UpdateCluster(cluster_id, changes, expected_version(cluster_id))
+        return _tagged(ops.update_cluster(_uow(), command))
 
     @requires(WRITE)
     @blueprint.response(204)
     def delete(self, cluster_id: str) -> None:
         """Remove the cluster (soft delete; `registry.cluster.removed`)."""
-        ops.delete_cluster(_uow(), cluster_id, expected_version(cluster_id))
+        ops.remove_cluster(_uow(), c.RemoveCluster(cluster_id, expected_version(cluster_id)))
 
 
 @blueprint.route("/clusters/<string:cluster_id>/deactivate")
@@ -133,8 +154,8 @@ class ClusterDeactivate(MethodView):
     @blueprint.response(200, s.ClusterSchema)
     def post(self, data: dict[str, Any], cluster_id: str) -> Any:
         """Make the cluster inactive (`registry.cluster.deactivated`)."""
-        version = expected_version(cluster_id)
-        return _tagged(ops.deactivate_cluster(_uow(), cluster_id, data.get("reason"), version))
+        command = c.DeactivateCluster(cluster_id, data.get("reason"), expected_version(cluster_id))
+        return _tagged(ops.deactivate_cluster(_uow(), command))
 
 
 @blueprint.route("/clusters/<string:cluster_id>/reactivate")
@@ -145,8 +166,8 @@ class ClusterReactivate(MethodView):
     @blueprint.response(200, s.ClusterSchema)
     def post(self, data: dict[str, Any], cluster_id: str) -> Any:
         """Make an inactive cluster active again (`registry.cluster.reactivated`)."""
-        version = expected_version(cluster_id)
-        return _tagged(ops.reactivate_cluster(_uow(), cluster_id, data.get("reason"), version))
+        command = c.ReactivateCluster(cluster_id, data.get("reason"), expected_version(cluster_id))
+        return _tagged(ops.reactivate_cluster(_uow(), command))
 
 
 @blueprint.route("/clusters/<string:cluster_id>/labels")
@@ -163,7 +184,8 @@ class ClusterLabels(MethodView):
     @blueprint.response(201, s.LabelSchema)
     def post(self, data: dict[str, Any], cluster_id: str) -> Any:
         """Award a label (`registry.cluster.label_awarded`)."""
-        return ops.award_label(_uow(), cluster_id, data)
+        command = c.AwardLabel(cluster_id=cluster_id, **_typed(data, level=LabelLevel))
+        return ops.award_label(_uow(), command)
 
 
 @blueprint.route("/clusters/<string:cluster_id>/members")
@@ -184,7 +206,8 @@ class ClusterMembers(MethodView):
     @blueprint.response(201, s.MemberSchema)
     def post(self, data: dict[str, Any], cluster_id: str) -> Any:
         """Add a member (`registry.member.joined`)."""
-        return ops.add_member(_uow(), cluster_id, data)
+        command = c.AddMember(cluster_id=cluster_id, **_typed(data, size_class=SizeClass))
+        return ops.add_member(_uow(), command)
 
 
 @blueprint.route("/clusters/<string:cluster_id>/members/<string:member_id>/leave")
@@ -195,7 +218,8 @@ class ClusterMemberLeave(MethodView):
     @blueprint.response(200, s.MemberSchema)
     def post(self, data: dict[str, Any], cluster_id: str, member_id: str) -> Any:
         """Record that the member left (`registry.member.left`); the record stays."""
-        return ops.remove_member(_uow(), cluster_id, member_id, data.get("left_on"))
+        command = c.RemoveMember(cluster_id, member_id, data.get("left_on"))
+        return ops.remove_member(_uow(), command)
 
 
 # -- people --------------------------------------------------------------------------
@@ -206,9 +230,8 @@ class People(MethodView):
     @blueprint.response(200, s.PersonPage)
     def get(self, limit: int, cursor: str | None, **filters: Any) -> dict[str, Any]:
         """People by name; filter by cluster, role, language, `q` (name or email)."""
-        items = ops.list_people(
-            _uow(), PersonQuery(**filters), limit + 1, decode_cursor(cursor, (str, str))
-        )
+        query = PersonQuery(**_typed(filters, role=PersonRole, language=Language))
+        items = ops.list_people(_uow(), query, limit + 1, decode_cursor(cursor, (str, str)))
         return page(items, limit, key=lambda person: [person.name, person.id])
 
     @requires(WRITE)
@@ -217,7 +240,8 @@ class People(MethodView):
     @blueprint.response(201, s.PersonSchema)
     def post(self, data: dict[str, Any]) -> Any:
         """Register a person (`registry.person.registered`); emails are unique."""
-        person = ops.register_person(_uow(), data)
+        command = c.RegisterPerson(**_typed(data, language=Language, role=PersonRole))
+        person = ops.register_person(_uow(), command)
         location = url_for("registry.PersonView", person_id=person.id)
         return _tagged(person, 201, Location=location)
 
@@ -237,11 +261,11 @@ class PersonView(MethodView):
     @blueprint.response(200, s.PersonSchema)
     def patch(self, changes: dict[str, Any], person_id: str) -> Any:
         """Change some fields (`registry.person.updated`); `If-Match` guards the version."""
-        person = ops.update_person(_uow(), person_id, changes, expected_version(person_id))
-        return _tagged(person)
+        command = c.UpdatePerson(person_id, changes, expected_version(person_id))
+        return _tagged(ops.update_person(_uow(), command))
 
     @requires(WRITE)
     @blueprint.response(204)
     def delete(self, person_id: str) -> None:
         """Remove the person (`registry.person.removed`); their email is free again."""
-        ops.remove_person(_uow(), person_id, expected_version(person_id))
+        ops.remove_person(_uow(), c.RemovePerson(person_id, expected_version(person_id)))

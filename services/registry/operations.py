@@ -1,8 +1,10 @@
-"""What the registry does: each operation is one transaction with the events it causes.
+"""What the registry does: each use case is one unit of work with the events it causes.
 
-Views and the seed call these; they know nothing of HTTP. An operation loads through
-the repository, lets the domain model decide, writes, and emits the integration
-events (through the outbox, in the same transaction).
+Views, the seed and the benchmarks call these; they know nothing of HTTP nor of the
+database. A write takes a command (``domain/commands.py``), loads through the
+repositories of the unit of work (``tx.clusters``...), lets the domain model decide,
+writes, and emits the integration events, committed with the change or not at all.
+Reads take plain parameters or a query object.
 """
 
 from __future__ import annotations
@@ -12,119 +14,141 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from services.registry.adapters.repository import ClusterQuery, PersonQuery, RegistryRepository
-from services.registry.domain.countries import Country, PolicyContext, iso_country
+from services.registry.domain.commands import (
+    AddMember,
+    AwardLabel,
+    DeactivateCluster,
+    ReactivateCluster,
+    RegisterCluster,
+    RegisterPerson,
+    RemoveCluster,
+    RemoveMember,
+    RemovePerson,
+    UpdateCluster,
+    UpdateCountryPolicy,
+    UpdatePerson,
+)
+from services.registry.domain.countries import Country, iso_country
 from services.registry.domain.model import (
     Cluster,
     ClusterKind,
     ClusterStatus,
     Label,
-    LabelLevel,
     Language,
     Member,
     Person,
     PersonRole,
-    SizeClass,
+    Region,
     normalise_sectors,
 )
+from services.registry.domain.ports import (
+    ClusterQuery,
+    Cursor,
+    PersonQuery,
+    RegistryTx,
+    RegistryUnitOfWork,
+)
 from shared.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
-from shared.uow import UnitOfWork
 
 
 # -- reads ---------------------------------------------------------------------------
-def get_country(uow: UnitOfWork, code: str) -> Country:
-    with uow.read() as session:
-        country = RegistryRepository(session).country(code.upper())
+def get_country(uow: RegistryUnitOfWork, code: str) -> Country:
+    with uow.read() as tx:
+        country = tx.countries.get(code.upper())
     if country is None:
         raise NotFound(f"No country with code {code!r}.")
     return country
 
 
 def list_countries(
-    uow: UnitOfWork, region: str | None, programme: bool | None, limit: int, after: Any
+    uow: RegistryUnitOfWork,
+    region: Region | None,
+    programme: bool | None,
+    limit: int,
+    after: Cursor,
 ) -> list[Country]:
-    with uow.read() as session:
-        return RegistryRepository(session).countries(region, programme, limit, after)
+    with uow.read() as tx:
+        return tx.countries.find(region, programme, limit, after)
 
 
-def get_cluster(uow: UnitOfWork, cluster_id: str) -> Cluster:
-    with uow.read() as session:
-        return _cluster(RegistryRepository(session), cluster_id)
+def get_cluster(uow: RegistryUnitOfWork, cluster_id: str) -> Cluster:
+    with uow.read() as tx:
+        return _cluster(tx, cluster_id)
 
 
-def list_clusters(uow: UnitOfWork, query: ClusterQuery, limit: int, after: Any) -> list[Cluster]:
-    with uow.read() as session:
-        return RegistryRepository(session).list_clusters(query, limit, after)
+def list_clusters(
+    uow: RegistryUnitOfWork, query: ClusterQuery, limit: int, after: Cursor
+) -> list[Cluster]:
+    with uow.read() as tx:
+        return tx.clusters.find(query, limit, after)
 
 
 def list_members(
-    uow: UnitOfWork, cluster_id: str, current_only: bool, limit: int, after: Any
+    uow: RegistryUnitOfWork, cluster_id: str, current_only: bool, limit: int, after: Cursor
 ) -> list[Member]:
-    with uow.read() as session:
-        repo = RegistryRepository(session)
-        _cluster(repo, cluster_id)
-        return repo.list_members(cluster_id, current_only, limit, after)
+    with uow.read() as tx:
+        _cluster(tx, cluster_id)
+        return tx.members.find(cluster_id, current_only, limit, after)
 
 
-def get_person(uow: UnitOfWork, person_id: str) -> Person:
-    with uow.read() as session:
-        return _person(RegistryRepository(session), person_id)
+def get_person(uow: RegistryUnitOfWork, person_id: str) -> Person:
+    with uow.read() as tx:
+        return _person(tx, person_id)
 
 
-def list_people(uow: UnitOfWork, query: PersonQuery, limit: int, after: Any) -> list[Person]:
-    with uow.read() as session:
-        return RegistryRepository(session).list_people(query, limit, after)
+def list_people(
+    uow: RegistryUnitOfWork, query: PersonQuery, limit: int, after: Cursor
+) -> list[Person]:
+    with uow.read() as tx:
+        return tx.people.find(query, limit, after)
 
 
 # -- countries -----------------------------------------------------------------------
-def update_country_policy(uow: UnitOfWork, code: str, policy: PolicyContext | None) -> Country:
+def update_country_policy(uow: RegistryUnitOfWork, command: UpdateCountryPolicy) -> Country:
+    code = command.code.upper()
     with uow.begin() as tx:
-        repo = RegistryRepository(tx.session)
-        if repo.country(code.upper()) is None:
-            raise NotFound(f"No country with code {code!r}.")
-        repo.save_country_policy(code.upper(), policy)
-        return repo.country(code.upper())  # type: ignore[return-value]
+        if tx.countries.get(code) is None:
+            raise NotFound(f"No country with code {command.code!r}.")
+        tx.countries.save_policy(code, command.policy)
+        return tx.countries.get(code)  # type: ignore[return-value]
 
 
 # -- clusters ------------------------------------------------------------------------
-def register_cluster(uow: UnitOfWork, data: dict[str, Any]) -> Cluster:
+def register_cluster(uow: RegistryUnitOfWork, command: RegisterCluster) -> Cluster:
     with uow.begin() as tx:
-        repo = RegistryRepository(tx.session)
-        country = _known_country(data["country"])
+        country = _known_country(command.country)
         cluster = Cluster(
-            name=data["name"],
+            name=command.name,
             country=country.code,
             region=country.region,
-            kind=ClusterKind(data["kind"]),
-            acronym=data.get("acronym"),
-            city=data.get("city"),
-            sectors=normalise_sectors(data.get("sectors")),
-            founded=data.get("founded"),
-            website=data.get("website"),
-            description=data.get("description"),
-            members_count=data.get("members_count"),
+            kind=command.kind,
+            acronym=command.acronym,
+            city=command.city,
+            sectors=normalise_sectors(command.sectors),
+            founded=command.founded,
+            website=command.website,
+            description=command.description,
+            members_count=command.members_count,
         )
-        repo.add_cluster(cluster)
+        tx.clusters.add(cluster)
         tx.emit("registry.cluster.registered", subject=cluster.id, data=cluster_data(cluster))
         return cluster
 
 
-def update_cluster(
-    uow: UnitOfWork, cluster_id: str, changes: dict[str, Any], expected_version: int | None
-) -> Cluster:
+def update_cluster(uow: RegistryUnitOfWork, command: UpdateCluster) -> Cluster:
     with uow.begin() as tx:
-        repo = RegistryRepository(tx.session)
-        cluster = _cluster(repo, cluster_id, expected_version)
+        cluster = _cluster(tx, command.cluster_id, command.expected_version)
+        changes = dict(command.changes)
         region = None
         if "kind" in changes:
-            changes = {**changes, "kind": ClusterKind(changes["kind"])}
+            changes["kind"] = ClusterKind(changes["kind"])
         if "country" in changes:
             country = _known_country(changes["country"])
-            changes = {**changes, "country": country.code}
+            changes["country"] = country.code
             region = country.region
         updated, changed = cluster.changed(changes, region)
         if changed:
-            repo.save_cluster(updated, cluster.version)
+            tx.clusters.save(updated, cluster.version)
             tx.emit(
                 "registry.cluster.updated",
                 subject=cluster.id,
@@ -133,46 +157,38 @@ def update_cluster(
         return updated
 
 
-def deactivate_cluster(
-    uow: UnitOfWork, cluster_id: str, reason: str | None, expected_version: int | None
-) -> Cluster:
-    return _change_status(uow, cluster_id, reason, expected_version, Cluster.deactivate)
+def deactivate_cluster(uow: RegistryUnitOfWork, command: DeactivateCluster) -> Cluster:
+    return _change_status(uow, command, Cluster.deactivate)
 
 
-def reactivate_cluster(
-    uow: UnitOfWork, cluster_id: str, reason: str | None, expected_version: int | None
-) -> Cluster:
-    return _change_status(uow, cluster_id, reason, expected_version, Cluster.reactivate)
+def reactivate_cluster(uow: RegistryUnitOfWork, command: ReactivateCluster) -> Cluster:
+    return _change_status(uow, command, Cluster.reactivate)
 
 
 def _change_status(
-    uow: UnitOfWork,
-    cluster_id: str,
-    reason: str | None,
-    expected_version: int | None,
+    uow: RegistryUnitOfWork,
+    command: DeactivateCluster | ReactivateCluster,
     transition: Callable[[Cluster], Cluster],
 ) -> Cluster:
     """Deactivate or reactivate: ``registry.cluster.deactivated`` / ``.reactivated``."""
     with uow.begin() as tx:
-        repo = RegistryRepository(tx.session)
-        cluster = _cluster(repo, cluster_id, expected_version)
+        cluster = _cluster(tx, command.cluster_id, command.expected_version)
         updated = transition(cluster)
-        repo.save_cluster(updated, cluster.version)
+        tx.clusters.save(updated, cluster.version)
         tx.emit(
             "registry.cluster.deactivated"
             if updated.status is ClusterStatus.INACTIVE
             else "registry.cluster.reactivated",
             subject=cluster.id,
-            data=_status_data(updated, reason),
+            data=_status_data(updated, command.reason),
         )
         return updated
 
 
-def delete_cluster(uow: UnitOfWork, cluster_id: str, expected_version: int | None) -> None:
+def remove_cluster(uow: RegistryUnitOfWork, command: RemoveCluster) -> None:
     with uow.begin() as tx:
-        repo = RegistryRepository(tx.session)
-        cluster = _cluster(repo, cluster_id, expected_version)
-        repo.delete_cluster(cluster)
+        cluster = _cluster(tx, command.cluster_id, command.expected_version)
+        tx.clusters.remove(cluster)
         tx.emit(
             "registry.cluster.removed",
             subject=cluster.id,
@@ -180,19 +196,18 @@ def delete_cluster(uow: UnitOfWork, cluster_id: str, expected_version: int | Non
         )
 
 
-def award_label(uow: UnitOfWork, cluster_id: str, data: dict[str, Any]) -> Label:
+def award_label(uow: RegistryUnitOfWork, command: AwardLabel) -> Label:
     with uow.begin() as tx:
-        repo = RegistryRepository(tx.session)
-        cluster = _cluster(repo, cluster_id)
+        cluster = _cluster(tx, command.cluster_id)
         label = Label(
-            scheme=" ".join(data["scheme"].split()),
-            level=LabelLevel(data["level"]),
-            awarded_on=data["awarded_on"],
-            valid_until=data.get("valid_until"),
+            scheme=" ".join(command.scheme.split()),
+            level=command.level,
+            awarded_on=command.awarded_on,
+            valid_until=command.valid_until,
         )
         updated = cluster.award(label)
-        repo.save_cluster(updated, cluster.version)
-        repo.add_label(cluster.id, label)
+        tx.clusters.save(updated, cluster.version)
+        tx.clusters.add_label(cluster.id, label)
         tx.emit(
             "registry.cluster.label_awarded",
             subject=cluster.id,
@@ -206,34 +221,30 @@ def award_label(uow: UnitOfWork, cluster_id: str, data: dict[str, Any]) -> Label
 
 
 # -- members -------------------------------------------------------------------------
-def add_member(uow: UnitOfWork, cluster_id: str, data: dict[str, Any]) -> Member:
+def add_member(uow: RegistryUnitOfWork, command: AddMember) -> Member:
     with uow.begin() as tx:
-        repo = RegistryRepository(tx.session)
-        cluster = _cluster(repo, cluster_id)
-        country = _known_country(data["country"]).code if data.get("country") else cluster.country
+        cluster = _cluster(tx, command.cluster_id)
+        country = _known_country(command.country).code if command.country else cluster.country
         member = Member(
             cluster_id=cluster.id,
-            name=data["name"],
-            size_class=SizeClass(data["size_class"]) if data.get("size_class") else None,
-            sector=data.get("sector"),
+            name=command.name,
+            size_class=command.size_class,
+            sector=command.sector,
             country=country,
-            joined_on=data.get("joined_on") or date.today(),
+            joined_on=command.joined_on or date.today(),
         )
-        repo.add_member(member)
+        tx.members.add(member)
         tx.emit("registry.member.joined", subject=member.id, data=member_data(member))
         return member
 
 
-def remove_member(
-    uow: UnitOfWork, cluster_id: str, member_id: str, left_on: date | None = None
-) -> Member:
+def remove_member(uow: RegistryUnitOfWork, command: RemoveMember) -> Member:
     with uow.begin() as tx:
-        repo = RegistryRepository(tx.session)
-        member = repo.member(cluster_id, member_id)
+        member = tx.members.get(command.cluster_id, command.member_id)
         if member is None:
-            raise NotFound(f"No member {member_id!r} in cluster {cluster_id!r}.")
-        left = member.leave(left_on or date.today())
-        repo.save_member(left)
+            raise NotFound(f"No member {command.member_id!r} in cluster {command.cluster_id!r}.")
+        left = member.leave(command.left_on or date.today())
+        tx.members.save(left)
         tx.emit(
             "registry.member.left",
             subject=member.id,
@@ -248,44 +259,41 @@ def remove_member(
 
 
 # -- people --------------------------------------------------------------------------
-def register_person(uow: UnitOfWork, data: dict[str, Any]) -> Person:
+def register_person(uow: RegistryUnitOfWork, command: RegisterPerson) -> Person:
     with uow.begin() as tx:
-        repo = RegistryRepository(tx.session)
         person = Person(
-            name=data["name"],
-            email=data["email"],
-            language=Language(data["language"]),
-            role=PersonRole(data.get("role") or PersonRole.OTHER),
-            cluster_id=data.get("cluster_id"),
-            country=data.get("country"),
-            phone=data.get("phone"),
+            name=command.name,
+            email=command.email,
+            language=command.language,
+            role=command.role,
+            cluster_id=command.cluster_id,
+            country=command.country,
+            phone=command.phone,
         )
-        _check_unique_email(repo, person.email_key)
-        person = _with_place(repo, person, {"cluster_id", "country"} & set(data))
-        repo.add_person(person)
+        _check_unique_email(tx, person.email_key)
+        person = _with_place(tx, person, {"cluster_id", "country"})
+        tx.people.add(person)
         tx.emit("registry.person.registered", subject=person.id, data=person_data(person))
         return person
 
 
-def update_person(
-    uow: UnitOfWork, person_id: str, changes: dict[str, Any], expected_version: int | None
-) -> Person:
+def update_person(uow: RegistryUnitOfWork, command: UpdatePerson) -> Person:
     with uow.begin() as tx:
-        repo = RegistryRepository(tx.session)
-        person = _person(repo, person_id, expected_version)
+        person = _person(tx, command.person_id, command.expected_version)
+        changes = dict(command.changes)
         for name, kind in (("language", Language), ("role", PersonRole)):
             if name in changes:
-                changes = {**changes, name: kind(changes[name])}
+                changes[name] = kind(changes[name])
         updated, changed = person.changed(changes)
         if "email" in changed and updated.email_key != person.email_key:
-            _check_unique_email(repo, updated.email_key)
+            _check_unique_email(tx, updated.email_key)
         if {"cluster_id", "country"} & set(changed):
-            placed = _with_place(repo, updated, {"cluster_id", "country"} & set(changes))
+            placed = _with_place(tx, updated, {"cluster_id", "country"} & set(changes))
             if placed.country != updated.country:
                 changed = sorted({*changed, "country"})
             updated = placed
         if changed:
-            repo.save_person(updated, person.version)
+            tx.people.save(updated, person.version)
             tx.emit(
                 "registry.person.updated",
                 subject=person.id,
@@ -294,19 +302,16 @@ def update_person(
         return updated
 
 
-def remove_person(uow: UnitOfWork, person_id: str, expected_version: int | None) -> None:
+def remove_person(uow: RegistryUnitOfWork, command: RemovePerson) -> None:
     with uow.begin() as tx:
-        repo = RegistryRepository(tx.session)
-        person = _person(repo, person_id, expected_version)
-        repo.remove_person(person)
+        person = _person(tx, command.person_id, command.expected_version)
+        tx.people.remove(person)
         tx.emit("registry.person.removed", subject=person.id, data={"id": person.id})
 
 
 # -- helpers -------------------------------------------------------------------------
-def _cluster(
-    repo: RegistryRepository, cluster_id: str, expected_version: int | None = None
-) -> Cluster:
-    cluster = repo.cluster(cluster_id)
+def _cluster(tx: RegistryTx, cluster_id: str, expected_version: int | None = None) -> Cluster:
+    cluster = tx.clusters.get(cluster_id)
     if cluster is None:
         raise NotFound(f"No cluster {cluster_id!r}.")
     if expected_version is not None and expected_version != cluster.version:
@@ -314,10 +319,8 @@ def _cluster(
     return cluster
 
 
-def _person(
-    repo: RegistryRepository, person_id: str, expected_version: int | None = None
-) -> Person:
-    person = repo.person(person_id)
+def _person(tx: RegistryTx, person_id: str, expected_version: int | None = None) -> Person:
+    person = tx.people.get(person_id)
     if person is None:
         raise NotFound(f"No person {person_id!r}.")
     if expected_version is not None and expected_version != person.version:
@@ -336,19 +339,20 @@ def _known_country(code: str) -> Country:
     return country
 
 
-def _check_unique_email(repo: RegistryRepository, email_key: str) -> None:
-    if repo.person_with_email(email_key) is not None:
+def _check_unique_email(tx: RegistryTx, email_key: str) -> None:
+    if tx.people.with_email(email_key) is not None:
         raise Conflict(
             "A person with this email is already registered.",
             errors={"email": ["Already registered."]},
         )
 
 
-def _with_place(repo: RegistryRepository, person: Person, given: set[str]) -> Person:
-    """Check the cluster and country; a person's country defaults to their cluster's."""
+def _with_place(tx: RegistryTx, person: Person, given: set[str]) -> Person:
+    """Check the cluster and country; a person's country defaults to their cluster's
+    (and follows a new cluster's, unless ``given`` names the country too)."""
     country = person.country
     if person.cluster_id is not None:
-        cluster = repo.cluster(person.cluster_id)
+        cluster = tx.clusters.get(person.cluster_id)
         if cluster is None:
             raise InvalidInput(
                 f"Unknown cluster {person.cluster_id!r}.",

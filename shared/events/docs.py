@@ -1,8 +1,8 @@
 """The event catalogue rendered for people (Markdown) and machines (AsyncAPI 2.6).
 
-Both come from the same source, the platform catalogue (``booster.catalogue``); ``docs/events.md`` and
-``docs/asyncapi.json`` are generated with ``booster catalogue`` and a test keeps them
-current.
+Both come from the same source, the platform catalogue (``booster.catalogue``);
+``docs/events.md`` and ``docs/asyncapi.json`` are generated with ``booster catalogue``
+and a test keeps them current.
 """
 
 from __future__ import annotations

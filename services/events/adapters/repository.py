@@ -1,9 +1,12 @@
-"""Reading and writing events, registrations and the people read copy (SQLAlchemy Core)."""
+"""The events service's repositories on SQL (SQLAlchemy Core), and its SQL transaction.
+
+Statements that run on every call are built once (``_PLACED``, ``_upsert_people``):
+building them cost more than running them.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -19,69 +22,58 @@ from services.events.domain.model import (
     EventFormat,
     EventKind,
     EventStatus,
+    PersonChange,
+    PersonCopy,
     Registration,
     RegistrationStatus,
 )
+from services.events.domain.ports import (
+    EventQuery,
+    Events,
+    EventsTx,
+    People,
+    Placed,
+    Registrations,
+)
 from shared.db import utc
+from shared.events.catalogue import Catalogue
+from shared.outbox import Outbox
+from shared.sql_uow import SqlTransaction
 
 _ACTIVE = [status.value for status in ACTIVE]
 _WAITLISTED = RegistrationStatus.WAITLISTED.value
 
 
-@dataclass(frozen=True)
-class EventQuery:
-    kind: str | None = None
-    status: str | None = None
-    starts_from: datetime | None = None
-    starts_before: datetime | None = None
-    hide_drafts: bool = False
-
-
-@dataclass(frozen=True)
-class PersonCopy:
-    """What the events service knows of a person (from the registry's events)."""
-
-    id: str
-    name: str | None
-    email: str | None
-    language: str | None
-    removed: bool
-
-
-class EventsRepository:
-    """The events service's data over one session (one transaction)."""
-
+class SqlEvents(Events):
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    # -- events --------------------------------------------------------------------
-    def event(self, event_id: str, *, lock: bool = False) -> Event | None:
-        """The event; ``lock`` holds its row until the transaction ends, which
-        serialises every change to its seats and waitlist (SQLite: BEGIN IMMEDIATE
-        already serialises writers)."""
+    def get(self, event_id: str, *, lock: bool = False) -> Event | None:
+        """``lock``: ``SELECT … FOR UPDATE`` (SQLite: BEGIN IMMEDIATE already
+        serialises writers)."""
         query = select(events).where(events.c.id == event_id)
         if lock:
             query = query.with_for_update()
         row = self.session.execute(query).first()
         return _event(row) if row else None
 
-    def add_event(self, event: Event) -> None:
+    def add(self, event: Event) -> None:
         self.session.execute(insert(events), _event_values(event))
 
-    def save_event(self, event: Event) -> None:
+    def save(self, event: Event) -> None:
         values = _event_values(event)
         values.pop("id")
         values.pop("created_at")
         self.session.execute(update(events).where(events.c.id == event.id).values(**values))
 
-    def list_events(
-        self, query: EventQuery, limit: int, after: Sequence[Any] | None
+    def find(
+        self, query: EventQuery, limit: int, after: tuple[datetime, str] | None
     ) -> list[Event]:
         statement = select(events).order_by(events.c.starts_at, events.c.id).limit(limit)
         if query.kind:
-            statement = statement.where(events.c.kind == query.kind)
+            statement = statement.where(events.c.kind == query.kind.value)
         if query.status:
-            statement = statement.where(events.c.status == query.status)
+            statement = statement.where(events.c.status == query.status.value)
         if query.hide_drafts:
             statement = statement.where(events.c.status != EventStatus.DRAFT.value)
         if query.starts_from:
@@ -94,9 +86,12 @@ class EventsRepository:
             )
         return [_event(row) for row in self.session.execute(statement)]
 
-    # -- registrations -------------------------------------------------------------
-    def placed(self, event_id: str, registration_id: str) -> tuple[Registration, int | None] | None:
-        """The registration and its place on the waitlist (None unless waitlisted)."""
+
+class SqlRegistrations(Registrations):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def placed(self, event_id: str, registration_id: str) -> Placed | None:
         row = self.session.execute(
             _PLACED.where(
                 registrations.c.id == registration_id, registrations.c.event_id == event_id
@@ -104,7 +99,7 @@ class EventsRepository:
         ).first()
         return (_registration(row), row.waitlist_position) if row else None
 
-    def active_registration(self, event_id: str, person_id: str) -> Registration | None:
+    def active(self, event_id: str, person_id: str) -> Registration | None:
         row = self.session.execute(
             select(registrations).where(
                 registrations.c.event_id == event_id,
@@ -114,10 +109,10 @@ class EventsRepository:
         ).first()
         return _registration(row) if row else None
 
-    def add_registration(self, registration: Registration) -> None:
+    def add(self, registration: Registration) -> None:
         self.session.execute(insert(registrations), _registration_values(registration))
 
-    def save_registration(self, registration: Registration) -> None:
+    def save(self, registration: Registration) -> None:
         values = _registration_values(registration)
         for key in ("id", "event_id", "person_id", "sequence", "created_at"):
             values.pop(key)
@@ -134,28 +129,29 @@ class EventsRepository:
         ).first()
         return _registration(row) if row else None
 
-    def list_registrations(
-        self, event_id: str, status: str | None, limit: int, after: Sequence[Any] | None
-    ) -> list[tuple[Registration, int | None]]:
-        """A page of registrations in sequence order, each with its place on the
-        waitlist, all read in one statement (one snapshot)."""
+    def find(
+        self,
+        event_id: str,
+        status: RegistrationStatus | None,
+        limit: int,
+        after: int | None,
+    ) -> list[Placed]:
         statement = (
             _PLACED.where(registrations.c.event_id == event_id)
             .order_by(registrations.c.sequence)
             .limit(limit)
         )
         if status:
-            statement = statement.where(registrations.c.status == status)
-        if after:
-            statement = statement.where(registrations.c.sequence > after[0])
+            statement = statement.where(registrations.c.status == status.value)
+        if after is not None:
+            statement = statement.where(registrations.c.sequence > after)
         return [
             (_registration(row), row.waitlist_position) for row in self.session.execute(statement)
         ]
 
-    def registrations_of(
+    def of_event(
         self, event_id: str, statuses: Sequence[RegistrationStatus] = ()
     ) -> list[Registration]:
-        """The event's registrations in sequence order (only ``statuses`` if given)."""
         query = (
             select(registrations)
             .where(registrations.c.event_id == event_id)
@@ -165,7 +161,7 @@ class EventsRepository:
             query = query.where(registrations.c.status.in_([s.value for s in statuses]))
         return [_registration(row) for row in self.session.execute(query)]
 
-    def events_with_active_registrations_of(self, person_id: str) -> list[str]:
+    def active_event_ids_of(self, person_id: str) -> list[str]:
         rows = self.session.execute(
             select(registrations.c.event_id)
             .where(registrations.c.person_id == person_id, registrations.c.status.in_(_ACTIVE))
@@ -173,15 +169,18 @@ class EventsRepository:
         )
         return [row.event_id for row in rows]
 
-    # -- the people read copy ------------------------------------------------------
-    def person(self, person_id: str) -> PersonCopy | None:
+
+class SqlPeople(People):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, person_id: str) -> PersonCopy | None:
         row = self.session.execute(select(people).where(people.c.id == person_id)).first()
         return _person(row) if row else None
 
-    def people_locked(self, person_ids: Sequence[str]) -> dict[str, PersonCopy]:
-        """The known people among ``person_ids``, share-locked in id order (the order
-        every writer of the people copy takes, so that none waits in a cycle). A removal,
-        which updates a row, waits for the transaction holding it, and the other way."""
+    def locked(self, person_ids: Sequence[str]) -> dict[str, PersonCopy]:
+        """``SELECT … FOR SHARE`` in id order: a removal, which updates a row, waits for
+        the transaction holding it, and the other way."""
         rows = self.session.execute(
             select(people)
             .where(people.c.id.in_(sorted(set(person_ids))))
@@ -190,34 +189,32 @@ class EventsRepository:
         )
         return {row.id: _person(row) for row in rows}
 
-    def save_people(self, changes: Sequence[tuple[Mapping[str, Any], datetime]]) -> None:
-        """Keep the newest copy of each person, in one statement: a change older than the
-        copy (events can arrive out of order), or to a removed person, is ignored."""
-        newest: dict[str, tuple[Mapping[str, Any], datetime]] = {}
-        for data, at in changes:
-            kept = newest.get(data["id"])
-            if kept is None or kept[1] <= at:
-                newest[data["id"]] = (data, at)
+    def keep_newest(self, changes: Sequence[PersonChange]) -> None:
+        """One statement (an upsert whose update applies only to a newer change)."""
+        newest: dict[str, PersonChange] = {}
+        for change in changes:
+            kept = newest.get(change.id)
+            if kept is None or kept.at <= change.at:
+                newest[change.id] = change
         rows = [
             {
                 "id": person_id,
-                "name": data["name"],
-                "email": data["email"],
-                "language": data["language"],
-                "cluster_id": data.get("cluster_id"),
-                "synced_at": at,
+                "name": change.name,
+                "email": change.email,
+                "language": change.language,
+                "cluster_id": change.cluster_id,
+                "synced_at": change.at,
             }
             # in id order, so that two transactions upserting the same people never
             # wait for each other's rows in opposite orders (a deadlock)
-            for person_id, (data, at) in sorted(newest.items())
+            for person_id, change in sorted(newest.items())
         ]
         if rows:
             self.session.execute(_upsert_people(self.session.get_bind().dialect.name), rows)
 
-    def forget_person(self, person_id: str, at: datetime) -> None:
-        """Drop the person's data and keep a tombstone."""
+    def forget(self, person_id: str, at: datetime) -> None:
         values = {"name": None, "email": None, "language": None, "cluster_id": None}
-        if self.person(person_id) is None:
+        if self.get(person_id) is None:
             self.session.execute(
                 insert(people), {"id": person_id, **values, "synced_at": at, "removed_at": at}
             )
@@ -227,6 +224,16 @@ class EventsRepository:
                 .where(people.c.id == person_id)
                 .values(**values, synced_at=at, removed_at=at)
             )
+
+
+class SqlEventsTx(SqlTransaction, EventsTx):
+    """A database transaction of the events service, with its repositories."""
+
+    def __init__(self, session: Session, outbox: Outbox | None, catalogue: Catalogue) -> None:
+        super().__init__(session, outbox, catalogue)
+        self.events = SqlEvents(session)
+        self.registrations = SqlRegistrations(session)
+        self.people = SqlPeople(session)
 
 
 def _placed() -> Any:

@@ -1,4 +1,5 @@
-"""Events, business trips and their registrations, and the rules of the waitlist.
+"""Events, business trips and their registrations, the rules of the waitlist, and the
+read copy of the registry's people.
 
 An event holds its own count of confirmed seats and a registration sequence; every
 change to its registrations happens with the event locked (see the operations), so
@@ -237,3 +238,27 @@ class Registration:
         if self.status is not RegistrationStatus.WAITLISTED:
             raise InvalidTransition("Only a waitlisted registration can be promoted.")
         return replace(self, status=RegistrationStatus.CONFIRMED, promoted_at=at, updated_at=at)
+
+
+@dataclass(frozen=True)
+class PersonCopy:
+    """What the events service knows of a person (from the registry's events)."""
+
+    id: str
+    name: str | None
+    email: str | None
+    language: str | None
+    removed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PersonChange:
+    """A person as the registry described them ``at`` (registered or updated): changes
+    can arrive out of order, so the time decides which one the read copy keeps."""
+
+    id: str
+    name: str
+    email: str
+    language: str
+    at: datetime
+    cluster_id: str | None = None

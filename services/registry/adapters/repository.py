@@ -1,10 +1,14 @@
-"""Reading and writing registry entities in its database (SQLAlchemy Core)."""
+"""The registry's repositories on its database (SQLAlchemy Core), and its SQL transaction.
+
+One class per port of ``domain/ports.py``, each over the session of one transaction;
+:class:`SqlRegistryTx` builds them (``service.py`` hands it to the unit of work).
+``search_text`` and the query objects are re-exported for the benchmarks.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -33,32 +37,33 @@ from services.registry.domain.model import (
     Region,
     SizeClass,
 )
+from services.registry.domain.ports import (
+    ClusterQuery,
+    Clusters,
+    Countries,
+    Cursor,
+    Members,
+    People,
+    PersonQuery,
+    RegistryTx,
+    search_text,
+)
 from shared.db import utc
 from shared.errors import PreconditionFailed
+from shared.events.catalogue import Catalogue
+from shared.outbox import Outbox
+from shared.sql_uow import SqlTransaction
 
-
-@dataclass(frozen=True)
-class ClusterQuery:
-    country: str | None = None
-    region: str | None = None
-    sector: str | None = None
-    label: str | None = None
-    status: str | None = None
-    q: str | None = None
-
-
-@dataclass(frozen=True)
-class PersonQuery:
-    cluster_id: str | None = None
-    role: str | None = None
-    language: str | None = None
-    q: str | None = None
-
-
-def search_text(*parts: str | None) -> str:
-    """What ``q`` searches: case-folded in Python, so SQLite and PostgreSQL agree on
-    every alphabet (SQLite's LIKE folds only ASCII)."""
-    return " ".join(" ".join(part.split()).casefold() for part in parts if part)
+__all__ = [
+    "ClusterQuery",
+    "PersonQuery",
+    "SqlClusters",
+    "SqlCountries",
+    "SqlMembers",
+    "SqlPeople",
+    "SqlRegistryTx",
+    "search_text",
+]
 
 
 def _like(text: str) -> str:
@@ -70,19 +75,18 @@ def _after(columns: Sequence[Any], cursor: Sequence[Any] | None) -> Any:
     return tuple_(*columns) > tuple_(*cursor) if cursor else None
 
 
-class RegistryRepository:
-    """The registry's entities over one session (one transaction)."""
+class SqlCountries(Countries):
+    """Countries: reference rows loaded by the migration; only policies change."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    # -- countries -----------------------------------------------------------------
-    def country(self, code: str) -> Country | None:
+    def get(self, code: str) -> Country | None:
         row = self.session.execute(select(countries).where(countries.c.code == code)).first()
         return _country(row) if row else None
 
-    def countries(
-        self, region: str | None, programme: bool | None, limit: int, after: Sequence[Any] | None
+    def find(
+        self, region: Region | None, programme: bool | None, limit: int, after: Cursor
     ) -> list[Country]:
         query = select(countries).order_by(countries.c.code).limit(limit)
         if region:
@@ -93,7 +97,7 @@ class RegistryRepository:
             query = query.where(countries.c.code > after[0])
         return [_country(row) for row in self.session.execute(query)]
 
-    def save_country_policy(self, code: str, policy: PolicyContext | None) -> None:
+    def save_policy(self, code: str, policy: PolicyContext | None) -> None:
         self.session.execute(
             update(countries)
             .where(countries.c.code == code)
@@ -103,18 +107,25 @@ class RegistryRepository:
             )
         )
 
-    # -- clusters ------------------------------------------------------------------
-    def cluster(self, cluster_id: str) -> Cluster | None:
+
+class SqlClusters(Clusters):
+    """Clusters (labels and sectors as JSON in the row, and in their own tables for
+    the list's filters)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, cluster_id: str) -> Cluster | None:
         row = self.session.execute(
             select(clusters).where(clusters.c.id == cluster_id, clusters.c.deleted_at.is_(None))
         ).first()
         return _cluster(row) if row else None
 
-    def add_cluster(self, cluster: Cluster) -> None:
+    def add(self, cluster: Cluster) -> None:
         self.session.execute(insert(clusters), _cluster_values(cluster))
         self._save_sectors(cluster, new=True)
 
-    def save_cluster(self, cluster: Cluster, previous_version: int) -> None:
+    def save(self, cluster: Cluster, previous_version: int) -> None:
         """Write a new version; a concurrent writer who got there first means 412."""
         values = _cluster_values(cluster)
         values.pop("id")
@@ -128,7 +139,7 @@ class RegistryRepository:
             raise PreconditionFailed("The cluster was changed by someone else; read it again.")
         self._save_sectors(cluster)
 
-    def delete_cluster(self, cluster: Cluster) -> None:
+    def remove(self, cluster: Cluster) -> None:
         result = self.session.execute(
             update(clusters)
             .where(clusters.c.id == cluster.id, clusters.c.version == cluster.version)
@@ -162,9 +173,7 @@ class RegistryRepository:
                 [{"cluster_id": cluster.id, "sector_key": key} for key in keys],
             )
 
-    def list_clusters(
-        self, query: ClusterQuery, limit: int, after: Sequence[Any] | None
-    ) -> list[Cluster]:
+    def find(self, query: ClusterQuery, limit: int, after: Cursor) -> list[Cluster]:
         """Clusters in (name, id) order, after the cursor, ``limit`` of them."""
         statement = (
             select(clusters)
@@ -206,24 +215,28 @@ class RegistryRepository:
             statement = statement.where(condition)
         return [_cluster(row) for row in self.session.execute(statement)]
 
-    # -- members -------------------------------------------------------------------
-    def member(self, cluster_id: str, member_id: str) -> Member | None:
+
+class SqlMembers(Members):
+    """Members of clusters."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, cluster_id: str, member_id: str) -> Member | None:
         row = self.session.execute(
             select(members).where(members.c.id == member_id, members.c.cluster_id == cluster_id)
         ).first()
         return _member(row) if row else None
 
-    def add_member(self, member: Member) -> None:
+    def add(self, member: Member) -> None:
         self.session.execute(insert(members), _member_values(member))
 
-    def save_member(self, member: Member) -> None:
+    def save(self, member: Member) -> None:
         self.session.execute(
             update(members).where(members.c.id == member.id).values(left_on=member.left_on)
         )
 
-    def list_members(
-        self, cluster_id: str, current_only: bool, limit: int, after: Sequence[Any] | None
-    ) -> list[Member]:
+    def find(self, cluster_id: str, current_only: bool, limit: int, after: Cursor) -> list[Member]:
         statement = (
             select(members)
             .where(members.c.cluster_id == cluster_id)
@@ -236,23 +249,29 @@ class RegistryRepository:
             statement = statement.where(condition)
         return [_member(row) for row in self.session.execute(statement)]
 
-    # -- people --------------------------------------------------------------------
-    def person(self, person_id: str) -> Person | None:
+
+class SqlPeople(People):
+    """People; a removed person's row stays for history, with ``deleted_at``."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, person_id: str) -> Person | None:
         row = self.session.execute(
             select(people).where(people.c.id == person_id, people.c.deleted_at.is_(None))
         ).first()
         return _person(row) if row else None
 
-    def person_with_email(self, email_key: str) -> Person | None:
+    def with_email(self, email_key: str) -> Person | None:
         row = self.session.execute(
             select(people).where(people.c.email_key == email_key, people.c.deleted_at.is_(None))
         ).first()
         return _person(row) if row else None
 
-    def add_person(self, person: Person) -> None:
+    def add(self, person: Person) -> None:
         self.session.execute(insert(people), _person_values(person))
 
-    def save_person(self, person: Person, previous_version: int) -> None:
+    def save(self, person: Person, previous_version: int) -> None:
         values = _person_values(person)
         values.pop("id")
         values.pop("created_at")
@@ -264,7 +283,7 @@ class RegistryRepository:
         if result.rowcount != 1:
             raise PreconditionFailed("The person was changed by someone else; read it again.")
 
-    def remove_person(self, person: Person) -> None:
+    def remove(self, person: Person) -> None:
         """Soft delete: the row stays for history, its email may be registered again."""
         result = self.session.execute(
             update(people)
@@ -274,9 +293,7 @@ class RegistryRepository:
         if result.rowcount != 1:
             raise PreconditionFailed("The person was changed by someone else; read it again.")
 
-    def list_people(
-        self, query: PersonQuery, limit: int, after: Sequence[Any] | None
-    ) -> list[Person]:
+    def find(self, query: PersonQuery, limit: int, after: Cursor) -> list[Person]:
         statement = (
             select(people)
             .where(people.c.deleted_at.is_(None))
@@ -296,6 +313,17 @@ class RegistryRepository:
         if (condition := _after((people.c.name, people.c.id), after)) is not None:
             statement = statement.where(condition)
         return [_person(row) for row in self.session.execute(statement)]
+
+
+class SqlRegistryTx(SqlTransaction, RegistryTx):
+    """A registry transaction on the database: its repositories share its session."""
+
+    def __init__(self, session: Session, outbox: Outbox | None, catalogue: Catalogue) -> None:
+        super().__init__(session, outbox, catalogue)
+        self.countries = SqlCountries(session)
+        self.clusters = SqlClusters(session)
+        self.members = SqlMembers(session)
+        self.people = SqlPeople(session)
 
 
 def _country(row: Row[Any]) -> Country:

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from booster.catalogue import platform_catalogue
+from booster.testing import ServiceHarness, service_harness
 from services.events.handlers import keep_people
-from shared.events import CATALOGUE
-from shared.testing import ServiceHarness, service_harness
 from tests.conftest import TEST_SECRET
 
 READ = "events:read"
@@ -74,7 +74,9 @@ def known_person(events: ServiceHarness, person_id: str, **fields: Any) -> str:
         "role": "cluster_manager",
         **fields,
     }
-    event_ = CATALOGUE.make_event("registry.person.registered", subject=person_id, data=data)
+    event_ = platform_catalogue().make_event(
+        "registry.person.registered", subject=person_id, data=data
+    )
     with events.runtime.uow.begin() as tx:
         keep_people([event_], tx)
     return person_id

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.testing import ServiceHarness
+from booster.testing import ServiceHarness
 from tests.integration.events.conftest import (
     WRITE,
     known_person,

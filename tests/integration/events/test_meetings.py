@@ -7,17 +7,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from booster.catalogue import platform_catalogue
+from booster.testing import ServiceHarness
 from services.events import operations as ops
 from services.events.handlers import meeting_scheduled
-from shared.events import CATALOGUE, CloudEvent, InvalidEventData
-from shared.testing import ServiceHarness
+from shared.events import CloudEvent, InvalidEventData
 from tests.integration.events.conftest import READ, known_person, registrations
 from tests.integration.events.test_people_copy import _apply, _event
 
 
 def scheduled(person_ids: list[str], *, days: float = 7, meeting_id: str = "m-1") -> CloudEvent:
     starts = datetime.now(UTC).replace(microsecond=0) + timedelta(days=days)
-    return CATALOGUE.make_event(
+    return platform_catalogue().make_event(
         "mentoring.meeting.scheduled",
         subject=meeting_id,
         data={
@@ -139,8 +140,8 @@ def test_a_meeting_that_breaks_the_contract_is_caught_by_the_catalogue(
     """The consumer checks every received event against the catalogue and dead-letters
     one that does not fit at once (see tests/integration/test_consumer.py)."""
     valid = scheduled(["p1"])
-    CATALOGUE.check(valid)
+    platform_catalogue().check(valid)
     broken = CloudEvent(**{**valid.__dict__, "data": {**valid.data, field: value}})
     with pytest.raises(InvalidEventData) as caught:
-        CATALOGUE.check(broken)
+        platform_catalogue().check(broken)
     assert field in caught.value.errors

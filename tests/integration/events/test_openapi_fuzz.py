@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from shared.testing import ServiceHarness
+from booster.testing import ServiceHarness
 from tests.integration.events.conftest import RW, known_person, new_event, register
 from tests.integration.openapi_fuzz import (
     Edge,

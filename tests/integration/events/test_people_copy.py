@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.events.adapters.repository import EventsRepository
+from booster.catalogue import platform_catalogue
+from booster.testing import ServiceHarness
+from services.events.adapters.repository import SqlRegistrations
 from services.events.handlers import keep_people, person_removed
-from shared.events import CATALOGUE, CloudEvent
-from shared.testing import ServiceHarness
+from shared.events import CloudEvent
 from tests.integration.events.conftest import known_person, new_event, register, registrations
 
 
@@ -22,7 +23,9 @@ def _event(kind: str, person_id: str, at: datetime, **data: object) -> CloudEven
         body |= {"role": "expert", **data}
         if kind == "updated":
             body["changed"] = sorted(data)
-    event_ = CATALOGUE.make_event(f"registry.person.{kind}", subject=person_id, data=body)
+    event_ = platform_catalogue().make_event(
+        f"registry.person.{kind}", subject=person_id, data=body
+    )
     return CloudEvent(**{**event_.__dict__, "time": at.isoformat()})
 
 
@@ -35,8 +38,8 @@ def _apply(events: ServiceHarness, event_: CloudEvent) -> None:
 
 
 def _person(events: ServiceHarness, person_id: str):  # noqa: ANN202
-    with events.runtime.uow.read() as session:
-        return EventsRepository(session).person(person_id)
+    with events.runtime.uow.read() as tx:
+        return tx.people.get(person_id)
 
 
 def test_the_newest_change_wins_whatever_the_arrival_order(events: ServiceHarness) -> None:
@@ -115,10 +118,10 @@ def test_a_registration_racing_the_removal_of_its_person_does_not_survive_it(
     then finds the person removed (on SQLite, it waits for the single writer)."""
     event = new_event(events)
     person = known_person(events, "p-1")
-    listed = EventsRepository.events_with_active_registrations_of
+    listed = SqlRegistrations.active_event_ids_of
     racing: dict[str, object] = {}
 
-    def listing_while_a_registration_arrives(self: EventsRepository, person_id: str) -> list:
+    def listing_while_a_registration_arrives(self: SqlRegistrations, person_id: str) -> list:
         found = listed(self, person_id)
         thread = threading.Thread(
             target=lambda: racing.setdefault("response", register(events, event["id"], person))
@@ -129,9 +132,7 @@ def test_a_registration_racing_the_removal_of_its_person_does_not_survive_it(
         return found
 
     monkeypatch.setattr(
-        EventsRepository,
-        "events_with_active_registrations_of",
-        listing_while_a_registration_arrives,
+        SqlRegistrations, "active_event_ids_of", listing_while_a_registration_arrives
     )
     _apply(events, _event("removed", person, datetime.now(UTC)))
     racing["thread"].join(30)  # type: ignore[attr-defined]

@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from booster.testing import ServiceHarness
 from services.events.adapters.tables import registrations as registrations_table
-from shared.testing import ServiceHarness
 from tests.integration.events.conftest import known_person, new_event, register, registrations
 
 RACERS = 50

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.testing import ServiceHarness
+from booster.testing import ServiceHarness
 from tests.integration.events.conftest import (
     READ,
     WRITE,

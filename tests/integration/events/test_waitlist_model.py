@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from booster.testing import ServiceHarness, service_harness
 from services.events import operations as ops
-from shared.testing import ServiceHarness, service_harness
+from services.events.domain.commands import CancelRegistration, Register
 from tests.conftest import TEST_SECRET
 from tests.integration.events.conftest import known_person, new_event
 
@@ -61,7 +62,7 @@ def test_the_operations_behave_like_a_first_come_queue(
             person = rng.choice(model.live)
             was_seated = person in model.confirmed()
             promoted = model.waiting()[0] if was_seated and model.waiting() else None
-            ops.cancel_registration(uow, event["id"], ids.pop(person), None)
+            ops.cancel_registration(uow, CancelRegistration(event["id"], ids.pop(person)))
             model.live.remove(person)
             emitted = [e.type for e in harness.events()[-2:]]
             if promoted:
@@ -70,7 +71,7 @@ def test_the_operations_behave_like_a_first_come_queue(
                 assert emitted[-1] == "events.registration.cancelled"
         else:
             person = rng.choice(idle)
-            registration, place = ops.register(uow, event["id"], person)
+            registration, place = ops.register(uow, Register(event["id"], person))
             ids[person] = registration.id
             model.live.append(person)
             expected = "confirmed" if person in model.confirmed() else "waitlisted"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.testing import ServiceHarness, service_harness
+from booster.testing import ServiceHarness, service_harness
 from tests.conftest import TEST_SECRET
 
 READ = "registry:read"

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from shared.testing import ServiceHarness
+from booster.testing import ServiceHarness
 from tests.integration.registry.conftest import READ, new_cluster
 
 

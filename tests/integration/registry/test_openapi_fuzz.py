@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from shared.testing import ServiceHarness
+from booster.testing import ServiceHarness
 from tests.integration.openapi_fuzz import (
     Edge,
     assert_conforms,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.testing import ServiceHarness
+from booster.testing import ServiceHarness
 from tests.integration.registry.conftest import READ, new_cluster, new_person
 from tests.integration.registry.test_clusters import errors_of, types
 

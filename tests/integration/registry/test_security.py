@@ -5,7 +5,7 @@ The token and scope checks of every route are in ``tests/integration/test_route_
 
 from __future__ import annotations
 
-from shared.testing import ServiceHarness
+from booster.testing import ServiceHarness
 from tests.integration.registry.conftest import new_person
 
 

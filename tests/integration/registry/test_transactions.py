@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from services.registry.adapters.repository import RegistryRepository
-from shared.testing import ServiceHarness
-from shared.uow import Transaction
+from booster.testing import ServiceHarness
+from services.registry.adapters.repository import SqlClusters, SqlRegistryTx
 from tests.integration.registry.conftest import new_cluster
 from tests.integration.registry.test_clusters import types
 
@@ -14,10 +13,10 @@ from tests.integration.registry.test_clusters import types
 def test_when_the_event_cannot_be_staged_the_change_is_not_kept(
     registry: ServiceHarness, rw: dict, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken_emit(self: Transaction, *args: object, **kwargs: object) -> None:
+    def broken_emit(self: SqlRegistryTx, *args: object, **kwargs: object) -> None:
         raise RuntimeError("outbox unavailable")
 
-    monkeypatch.setattr(Transaction, "emit", broken_emit)
+    monkeypatch.setattr(SqlRegistryTx, "emit", broken_emit)
     response = registry.client.post(
         "/api/v1/people", json={"name": "A", "email": "a@example.org", "language": "en"}, headers=rw
     )
@@ -33,10 +32,10 @@ def test_when_the_change_fails_after_the_event_neither_is_kept(
 ) -> None:
     cluster = new_cluster(registry)
 
-    def broken_add_label(self: RegistryRepository, *args: object) -> None:
+    def broken_add_label(self: SqlClusters, *args: object) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(RegistryRepository, "add_label", broken_add_label)
+    monkeypatch.setattr(SqlClusters, "add_label", broken_add_label)
     response = registry.client.post(
         f"/api/v1/clusters/{cluster['id']}/labels",
         json={"scheme": "ESCA", "level": "silver", "awarded_on": "2020-02-02"},
@@ -122,7 +121,7 @@ def test_a_lost_database_connection_is_503_then_recovers(
     import psycopg
     from sqlalchemy.engine import make_url
 
-    from shared.testing import service_harness
+    from booster.testing import service_harness
     from tests.conftest import TEST_SECRET
     from tests.integration.registry.conftest import RW
 

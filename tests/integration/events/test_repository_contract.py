@@ -1,0 +1,218 @@
+"""The in-memory repositories behave like the SQL ones: one scenario, the same answers.
+
+The unit tests of the use cases trust the fakes (``services.events.adapters.memory``);
+this runs the same use cases and repository calls on the fakes and on the real
+databases (SQLite, PostgreSQL) and checks that each says the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from booster.catalogue import platform_catalogue
+from booster.testing import service_harness
+from services.events import operations as ops
+from services.events.adapters.memory import fake_uow
+from services.events.domain.commands import (
+    CancelRegistration,
+    CreateEvent,
+    ForgetPerson,
+    KeepPeople,
+    PublishEvent,
+    Register,
+)
+from services.events.domain.model import (
+    EventFormat,
+    EventKind,
+    EventStatus,
+    PersonChange,
+    RegistrationStatus,
+)
+from services.events.domain.ports import EventQuery, EventsUnitOfWork
+from shared.testing import fresh_postgres_database
+from tests.conftest import TEST_SECRET
+
+T0 = datetime(2026, 11, 1, 9, tzinfo=UTC)
+V = TypeVar("V")
+START = datetime.now(UTC).replace(microsecond=0) + timedelta(days=30)
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+def uow(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EventsUnitOfWork]:
+    """The fakes, or the SQL repositories on a migrated database of the test's own."""
+    if request.param == "memory":
+        yield fake_uow(platform_catalogue())
+        return
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp_path / 'contract.db'}"
+        else:
+            admin = request.getfixturevalue("postgres_admin_url")
+            url = stack.enter_context(fresh_postgres_database(admin))
+        harness = stack.enter_context(service_harness("events", url, tmp_path, TEST_SECRET))
+        yield harness.runtime.uow
+
+
+def present(value: V | None) -> V:
+    assert value is not None
+    return value
+
+
+def _trip(title: str, days: int, capacity: int | None) -> CreateEvent:
+    return CreateEvent(
+        kind=EventKind.BUSINESS_TRIP if capacity else EventKind.WEBINAR,
+        title=title,
+        format=EventFormat.IN_PERSON,
+        starts_at=START + timedelta(days=days),
+        ends_at=START + timedelta(days=days, hours=8),
+        timezone="Europe/Paris",
+        capacity=capacity,
+        city="Lyon",
+        country="fr",
+    )
+
+
+def _person(person_id: str, minutes: int, name: str) -> PersonChange:
+    at = T0 + timedelta(minutes=minutes)
+    return PersonChange(person_id, name, f"{person_id}@example.org", "fr", at, "cluster-1")
+
+
+def scenario(uow: EventsUnitOfWork) -> dict[str, Any]:
+    """What the repositories answer along a short life of two events."""
+    seen: dict[str, Any] = {}
+    with uow.begin() as tx:
+        ops.keep_people(
+            tx,
+            KeepPeople(
+                (
+                    _person("p1", 2, "Newest"),
+                    _person("p2", 0, "Bea"),
+                    _person("p1", 1, "Older"),
+                    _person("p3", 0, "Chen"),
+                    _person("p4", 0, "Dara"),
+                    _person("p5", 0, "Eli"),
+                )
+            ),
+        )
+    with uow.begin() as tx:
+        ops.keep_people(tx, KeepPeople((_person("p2", -1, "Stale"), _person("p3", 3, "Chen B."))))
+        ops.forget_person(tx, ForgetPerson("p5", T0 + timedelta(minutes=5)))
+        ops.forget_person(tx, ForgetPerson("ghost", T0))
+    with uow.begin() as tx:
+        ops.keep_people(tx, KeepPeople((_person("p5", 9, "Back?"),)))
+        seen["people"] = {p: tx.people.get(p) for p in ("p1", "p2", "p3", "p5", "ghost", "x")}
+        seen["locked"] = sorted(tx.people.locked(["p3", "x", "p1", "p1"]))
+
+    lyon = ops.create_event(uow, _trip("  Lyon   trip ", 2, capacity=2))
+    webinar = ops.create_event(uow, _trip("Webinar", 1, capacity=None))
+    ops.publish_event(uow, PublishEvent(lyon.id))
+    regs = {p: ops.register(uow, Register(lyon.id, p)) for p in ("p1", "p2", "p3", "p4")}
+    seen["registered"] = {p: (r.status, r.sequence, place) for p, (r, place) in regs.items()}
+    ops.cancel_registration(uow, CancelRegistration(lyon.id, regs["p1"][0].id))
+    ops.register(uow, Register(lyon.id, "p1"))
+
+    def page(status: RegistrationStatus | None, limit: int, after: int | None) -> list[Any]:
+        placed = ops.list_registrations(uow, lyon.id, status, limit, after)
+        return [(r.person_id, r.status, r.sequence, place) for r, place in placed]
+
+    seen["registrations"] = page(None, 10, None)
+    seen["waitlisted"] = page(RegistrationStatus.WAITLISTED, 10, None)
+    seen["after 2"] = page(None, 2, 2)
+    seen["placed p4"] = ops.get_registration(uow, lyon.id, regs["p4"][0].id)[1]
+    with uow.read() as tx:
+        seen["first waitlisted"] = present(tx.registrations.first_waitlisted(lyon.id)).person_id
+        seen["active p3"] = present(tx.registrations.active(lyon.id, "p3")).status
+        seen["active p2"] = tx.registrations.active(webinar.id, "p2")
+        seen["events of p4"] = tx.registrations.active_event_ids_of("p4") == [lyon.id]
+        seen["of event, active"] = [
+            r.person_id
+            for r in tx.registrations.of_event(
+                lyon.id, [RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED]
+            )
+        ]
+        seen["placed elsewhere"] = tx.registrations.placed(webinar.id, regs["p4"][0].id)
+        seen["no event"] = tx.events.get("nope")
+
+    stored = ops.get_event(uow, lyon.id)
+    seen["lyon"] = (stored.title, stored.country, stored.status, stored.confirmed, stored.version)
+    seen["kept created_at"] = stored.created_at == lyon.created_at
+    with uow.begin() as tx:
+        tx.events.save(replace(stored, created_at=T0, title="Renamed"))
+        renamed = present(tx.events.get(lyon.id))
+        seen["save keeps created_at"] = (renamed.title, renamed.created_at == lyon.created_at)
+
+    def listed(query: EventQuery, limit: int = 10, after: Any = None) -> list[str]:
+        names = {lyon.id: "lyon", webinar.id: "webinar"}
+        return [names[e.id] for e in ops.list_events(uow, query, limit, after)]
+
+    seen["events"] = listed(EventQuery())
+    seen["page 1"] = listed(EventQuery(), 1)
+    seen["page 2"] = listed(EventQuery(), 1, (webinar.starts_at, webinar.id))
+    seen["published"] = listed(EventQuery(status=EventStatus.PUBLISHED))
+    seen["no drafts"] = listed(EventQuery(hide_drafts=True))
+    seen["webinars"] = listed(EventQuery(kind=EventKind.WEBINAR))
+    seen["from lyon"] = listed(EventQuery(starts_from=lyon.starts_at))
+    seen["before lyon"] = listed(EventQuery(starts_before=lyon.starts_at))
+    return seen
+
+
+def test_the_fakes_answer_as_the_database_does(uow: EventsUnitOfWork) -> None:
+    seen = scenario(uow)
+    people = seen.pop("people")
+    assert {p: (c.name, c.removed) if c else None for p, c in people.items()} == {
+        "p1": ("Newest", False),
+        "p2": ("Bea", False),
+        "p3": ("Chen B.", False),
+        "p5": (None, True),
+        "ghost": (None, True),
+        "x": None,
+    }
+    confirmed, waitlisted, cancelled = (
+        RegistrationStatus.CONFIRMED,
+        RegistrationStatus.WAITLISTED,
+        RegistrationStatus.CANCELLED,
+    )
+    assert seen == {
+        "locked": ["p1", "p3"],
+        "registered": {
+            "p1": (confirmed, 1, None),
+            "p2": (confirmed, 2, None),
+            "p3": (waitlisted, 3, 1),
+            "p4": (waitlisted, 4, 2),
+        },
+        "registrations": [
+            ("p1", cancelled, 1, None),
+            ("p2", confirmed, 2, None),
+            ("p3", confirmed, 3, None),
+            ("p4", waitlisted, 4, 1),
+            ("p1", waitlisted, 5, 2),
+        ],
+        "waitlisted": [("p4", waitlisted, 4, 1), ("p1", waitlisted, 5, 2)],
+        "after 2": [("p3", confirmed, 3, None), ("p4", waitlisted, 4, 1)],
+        "placed p4": 1,
+        "first waitlisted": "p4",
+        "active p3": confirmed,
+        "active p2": None,
+        "events of p4": True,
+        "of event, active": ["p2", "p3", "p4", "p1"],
+        "placed elsewhere": None,
+        "no event": None,
+        "lyon": ("Lyon trip", "FR", EventStatus.PUBLISHED, 2, 2),
+        "kept created_at": True,
+        "save keeps created_at": ("Renamed", True),
+        "events": ["webinar", "lyon"],
+        "page 1": ["webinar"],
+        "page 2": ["lyon"],
+        "published": ["lyon"],
+        "no drafts": ["lyon"],
+        "webinars": ["webinar"],
+        "from lyon": ["lyon"],
+        "before lyon": ["webinar"],
+    }
