@@ -22,9 +22,8 @@ log = get_logger("booster.cli")
 class ServiceName(click.ParamType[str, Any]):
     """A service of the platform (or ``all`` where allowed).
 
-    The list is read from ``booster.platform`` only when a command runs: importing the
-    services at start would load prometheus-client before ``serve`` has chosen its
-    multiprocess directory."""
+    The list is read from ``booster.platform`` only when an argument is checked, so that
+    ``booster --help`` and ``booster token`` do not load every service."""
 
     name = "service"
 
@@ -68,8 +67,14 @@ def _require_broker(settings: Settings, what: str) -> None:
 
 
 @click.group()
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Booster Track platform: run, serve, work, migrate, mint tokens, manage dead letters."""
+    if ctx.invoked_subcommand == "serve" and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # /metrics of `serve` must add up every gunicorn worker: prometheus-client's
+        # multiprocess mode, chosen before prometheus_client is first imported (which
+        # loading the services, even to check the SERVICE argument, does)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="booster-serve-")
 
 
 @main.command()
@@ -119,10 +124,6 @@ def serve(service: str, bind: str | None, workers: int | None) -> None:
     """The service's HTTP API under gunicorn."""
     settings = _settings()
     workers = workers or settings.web_concurrency
-    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        # /metrics must add up every worker: prometheus-client's multiprocess mode, set
-        # before prometheus_client is first imported
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix=f"booster-{service}-")
 
     from gunicorn.app.base import BaseApplication
 
