@@ -1,7 +1,7 @@
 """The catalogue of integration events: every type, its data schema and its version.
 
 Each publishing service declares its types in one module under
-``shared.events.types``. Publishing an unknown type or data that does not fit the
+``booster.catalogue``. Publishing an unknown type or data that does not fit the
 schema fails at the publisher (``make_event``), never at a consumer.
 """
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from marshmallow import Schema, fields, validate
 
-import shared.events.types  # noqa: F401 - fills the catalogue
 from booster.catalogue import platform_catalogue
 from shared.events import Catalogue
 from shared.events.docs import asyncapi, render_markdown
