@@ -42,8 +42,8 @@ from shared.events.envelope import CloudEvent
 from shared.migrations import upgrade
 from shared.relay import OutboxRelay
 from shared.service import Runtime
+from shared.sql_uow import SqlTransaction
 from shared.testing import delete_queues
-from shared.uow import Transaction
 
 FR = Language.FR
 
@@ -58,13 +58,13 @@ def _noting(handler: Handler) -> Handler:
     if getattr(handler, BATCH_ATTRIBUTE, False):
 
         @batched
-        def noted_batch(events: Sequence[CloudEvent], tx: Transaction) -> None:
+        def noted_batch(events: Sequence[CloudEvent], tx: SqlTransaction) -> None:
             handler(events, tx)  # type: ignore[arg-type]
             tx.session.info.setdefault("bench_handled", []).extend(e.id for e in events)
 
         return noted_batch
 
-    def noted(event_: CloudEvent, tx: Transaction) -> None:
+    def noted(event_: CloudEvent, tx: SqlTransaction) -> None:
         handler(event_, tx)
         tx.session.info.setdefault("bench_handled", []).append(event_.id)
 
@@ -80,7 +80,7 @@ def _events_runtime(url: str, bus: BusSettings) -> Runtime:
 
 def _consumer(runtime: Runtime) -> EventConsumer:
     """The events service's consumer, with its real handlers (the registrations noted)."""
-    handlers = dict(runtime.handlers())
+    handlers = dict(runtime.spec.handlers)
     handlers[REGISTERED] = _noting(handlers[REGISTERED])
     return EventConsumer("events", handlers, runtime.uow, runtime.inbox, runtime.settings.bus)
 
