@@ -14,6 +14,7 @@ from marshmallow import Schema, fields, validate
 
 from booster.catalogue import platform_catalogue
 from services.events.domain.model import EventFormat, EventKind, EventStatus, RegistrationStatus
+from services.mentoring.domain import model as mentoring
 from services.registry.domain.model import (
     ClusterKind,
     ClusterStatus,
@@ -24,7 +25,7 @@ from services.registry.domain.model import (
     SizeClass,
 )
 
-DOMAIN_ENUMS: dict[tuple[str, str], tuple[type[StrEnum], ...]] = {
+DOMAIN_ENUMS: dict[tuple[str, str], tuple[type[StrEnum] | frozenset[StrEnum], ...]] = {
     ("registry", "kind"): (ClusterKind,),
     ("registry", "status"): (ClusterStatus,),
     ("registry", "region"): (Region,),
@@ -35,8 +36,23 @@ DOMAIN_ENUMS: dict[tuple[str, str], tuple[type[StrEnum], ...]] = {
     ("events", "kind"): (EventKind,),
     ("events", "format"): (EventFormat,),
     ("events", "status"): (EventStatus, RegistrationStatus),
+    ("mentoring", "competencies"): (mentoring.Competency,),
+    ("mentoring", "competency"): (mentoring.Competency,),
+    ("mentoring", "status"): (
+        mentoring.ProgrammeStatus,
+        mentoring.SessionStatus,
+        mentoring.GoalStatus,
+        mentoring.FINISHED_PAIR,
+    ),
+    ("mentoring", "role"): (mentoring.Role,),
+    ("mentoring", "author_role"): (mentoring.Role,),
+    ("mentoring", "language"): (mentoring.Language,),
+    ("mentoring", "languages"): (mentoring.Language,),
+    ("mentoring", "kind"): (mentoring.SessionKind,),
+    ("mentoring", "subject"): (mentoring.FeedbackSubject,),
 }
-"""(publishing service, field name) -> the domain enum(s) its choices must equal."""
+"""(publishing service, field name) -> the domain enum(s), or a domain set of members,
+its choices must equal."""
 
 
 def _choices(schema: Schema, path: str = "") -> Iterator[tuple[str, str, frozenset[str]]]:
@@ -44,10 +60,11 @@ def _choices(schema: Schema, path: str = "") -> Iterator[tuple[str, str, frozens
     for name, field in schema.fields.items():
         if isinstance(field, fields.Nested):
             yield from _choices(field.schema, f"{path}{name}.")
-        validators = field.validate if isinstance(field.validate, list | tuple) else []
-        for validator in [*validators, field.validate]:
-            if isinstance(validator, validate.OneOf):
-                yield f"{path}{name}", name, frozenset(map(str, validator.choices))
+        checked = [field, field.inner] if isinstance(field, fields.List) else [field]
+        for part in checked:
+            for validator in part.validators:
+                if isinstance(validator, validate.OneOf):
+                    yield f"{path}{name}", name, frozenset(map(str, validator.choices))
 
 
 def test_every_enumerated_field_of_the_catalogue_matches_its_domain_enum() -> None:
