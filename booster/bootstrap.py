@@ -7,11 +7,12 @@ their services here, so each runs with the same adapters.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from flask import Flask
 
 from booster.catalogue import platform_catalogue
-from booster.platform import SERVICE_NAMES, SERVICES, spec
+from booster.platform import SERVICE_NAMES, all_specs, spec
 from shared.bus.topology import Topology
 from shared.config import BusSettings, Settings
 from shared.db import Database
@@ -22,7 +23,9 @@ from shared.inbox import Inbox
 from shared.outbox import Outbox, wake_relay_on_commit
 from shared.service import Runtime, ServiceSpec
 from shared.sql_uow import SqlUnitOfWork
-from shared.worker import Worker
+
+if TYPE_CHECKING:
+    from shared.worker import Worker
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -78,11 +81,13 @@ def create_app(runtime: Runtime) -> Flask:
 def platform_topologies(bus: BusSettings) -> list[Topology]:
     """Every subscribing service's queue and bindings: each relay declares them all
     before it publishes, so no event is routed to a queue that does not exist yet."""
-    return [Topology(s.name, s.subscribes, bus) for s in SERVICES if s.subscribes]
+    return [Topology(s.name, s.subscribes, bus) for s in all_specs() if s.subscribes]
 
 
 def create_worker(runtime: Runtime, declare: Sequence[Topology] | None = None) -> Worker:
     """The service's relay and consumer; ``declare`` defaults to the platform's queues."""
+    from shared.worker import Worker  # an API process never needs the relay's imports
+
     if declare is None:
         declare = platform_topologies(runtime.settings.bus)
     return Worker(runtime, declare)

@@ -17,11 +17,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from booster.platform import SERVICE_NAMES, SPECS
+from booster.platform import SERVICE_NAMES, all_specs
 from shared.config import BusSettings
 from shared.testing import delete_queues
 
-SERVICE_PORTS = {name: spec.port for name, spec in SPECS.items()}
+SERVICE_PORTS = {spec.name: spec.port for spec in all_specs()}
 
 BOOSTER = str(Path(sys.executable).with_name("booster"))
 

@@ -48,3 +48,11 @@ def test_rendering_lists_types_fields_and_versions() -> None:
     assert (
         "language" in document["components"]["schemas"]["RegistryPersonRegisteredV2"]["properties"]
     )
+
+
+def test_the_platform_lists_every_service_under_its_own_name_and_port() -> None:
+    from booster.platform import SERVICE_NAMES, all_specs
+
+    specs = all_specs()
+    assert [s.name for s in specs] == list(SERVICE_NAMES)
+    assert [s.port for s in specs] == [8001, 8002, 8003, 8004]
