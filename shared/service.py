@@ -7,11 +7,11 @@ settings into a runtime, and a runtime into an app or a worker.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from flask import current_app
 from flask_smorest import Blueprint
@@ -26,6 +26,19 @@ from shared.http.health import Check
 from shared.idempotency import IdempotencyStore
 from shared.inbox import Inbox
 from shared.sql_uow import SqlTransaction, SqlUnitOfWork, TransactionFactory
+
+
+class BackgroundLoop(Protocol):
+    """A loop a service's worker runs in a thread of its own (e.g. a sender of emails):
+    ``run()`` until ``stop()`` is called, then return promptly."""
+
+    def run(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+def no_background(runtime: Runtime) -> Sequence[BackgroundLoop]:
+    return ()
 
 
 @dataclass(frozen=True)
@@ -45,6 +58,8 @@ class ServiceSpec:
     blueprints: Callable[[], Iterable[Blueprint]] = tuple
     handlers: Mapping[str, Handler] = field(default_factory=dict)
     """Event type (or topic pattern) -> handler, declared once in ``handlers.py``."""
+    background: Callable[[Runtime], Sequence[BackgroundLoop]] = no_background
+    """The service's own loops, run by its worker beside the relay and the consumer."""
 
     @property
     def subscribes(self) -> tuple[str, ...]:

@@ -1,4 +1,5 @@
-"""A service's background process: its outbox relay and, if it subscribes, its consumer."""
+"""A service's background process: its outbox relay, its consumer if it subscribes, and
+the service's own loops (``ServiceSpec.background``)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ class Worker:
             if handlers
             else None
         )
+        self.loops = list(runtime.spec.background(runtime))
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
         self._chores = (self.relay.purge_sent, runtime.idempotency.purge)
@@ -42,6 +44,7 @@ class Worker:
         targets = [("relay", self.relay.run), ("housekeeping", self._housekeeping)]
         if self.consumer is not None:
             targets.append(("consumer", self.consumer.run))
+        targets.extend((type(loop).__name__, loop.run) for loop in self.loops)
         for role, target in targets:
             thread = threading.Thread(target=target, name=f"{self.name}-{role}", daemon=True)
             thread.start()
@@ -62,6 +65,8 @@ class Worker:
         self._stopping.set()
         if self.consumer is not None:
             self.consumer.stop()
+        for loop in self.loops:
+            loop.stop()
         self.relay.stop()
 
     def join(self, timeout: float | None = None) -> None:
@@ -72,6 +77,10 @@ class Worker:
         ok = self.relay.ready.wait(timeout)
         if self.consumer is not None:
             ok = self.consumer.ready.wait(timeout) and ok
+        for loop in self.loops:
+            ready = getattr(loop, "ready", None)  # a loop may say when it is running
+            if isinstance(ready, threading.Event):
+                ok = ready.wait(timeout) and ok
         return ok
 
     def run_until_signalled(self) -> None:
