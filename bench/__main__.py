@@ -11,7 +11,17 @@ import traceback
 
 from bench.common import Report, Result, Sizes
 
-SUITES = ("pipeline", "writes", "rest", "scale", "race", "matching", "memory")
+SUITES = (
+    "pipeline",
+    "writes",
+    "rest",
+    "scale",
+    "race",
+    "matching",
+    "mentoring",
+    "fanout",
+    "memory",
+)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,6 +12,7 @@ import pytest
 import structlog
 from kombu import Connection
 
+from booster.platform import SERVICE_NAMES
 from shared import testing
 from shared.config import BusSettings, Settings
 
@@ -72,6 +73,10 @@ def bus_settings(broker_url: str, unique: str) -> Iterator[BusSettings]:
         relay_poll_interval=0.5,
     )
     yield settings
+    # every worker declares every subscribing service's queues on the test's exchange:
+    # leaving them behind piles up quorum queues on the shared broker
+    for service in SERVICE_NAMES:
+        testing.delete_queues(service, settings)
     with Connection(broker_url) as connection:
         channel = connection.channel()
         try:

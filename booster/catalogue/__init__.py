@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from functools import cache
 
-from booster.catalogue import events, mentoring, registry
+from booster.catalogue import events, mentoring, notifications, registry
 from shared.events.catalogue import Catalogue
 
-PUBLISHERS = (registry, mentoring, events)
+PUBLISHERS = (registry, mentoring, events, notifications)
 """The catalogue modules, one per publishing service."""
 
 

@@ -1,10 +1,121 @@
-"""Events the mentoring service subscribes to, and their handlers (none yet)."""
+"""Events the mentoring service subscribes to, and their handlers.
+
+It keeps its own read copies of the registry's people and clusters (a person's
+language, cluster and country; a cluster's country, region, sectors and status), so
+that enrolment and matching never ask the registry. Changes are applied newest-first
+by the registry's event time, so a redelivered or late event never overwrites a newer
+one. Flow 5 of the design: a deactivated (or removed) cluster ends the active pairs of
+its mentees, a removed person their pairs. Each handler turns the received data
+(checked against the catalogue by the consumer) into a command and runs the use case
+in the consumer's transaction.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 
-from shared.bus.consumer import Handler
+from services.mentoring import operations as ops
+from services.mentoring.domain.commands import (
+    ChangeClusterStatus,
+    ForgetCluster,
+    ForgetPerson,
+    KeepClusters,
+    KeepPeople,
+)
+from services.mentoring.domain.model import ClusterChange, ClusterStatusChange, PersonChange
+from services.mentoring.domain.ports import MentoringTx
+from shared.bus.consumer import Handler, batched
+from shared.events import CloudEvent
 
-HANDLERS: Mapping[str, Handler] = {}
+
+def keep_people(events: Sequence[CloudEvent], tx: MentoringTx) -> None:
+    """registry.person.registered / .updated: the newest copy of each person (one
+    statement for a run of events)."""
+    ops.keep_people(tx, KeepPeople(tuple(_person(event_) for event_ in events)))
+
+
+def person_removed(event_: CloudEvent, tx: MentoringTx) -> None:
+    """registry.person.removed: a tombstone; their pairs end."""
+    ops.forget_person(tx, ForgetPerson(event_.data["id"], _at(event_)))
+
+
+def keep_clusters(events: Sequence[CloudEvent], tx: MentoringTx) -> None:
+    """registry.cluster.registered / .updated: the newest details of each cluster."""
+    ops.keep_clusters(tx, KeepClusters(tuple(_cluster(event_) for event_ in events)))
+
+
+def cluster_deactivated(event_: CloudEvent, tx: MentoringTx) -> None:
+    """registry.cluster.deactivated (flow 5): its mentees' active pairs end."""
+    _status(event_, tx, active=False)
+
+
+def cluster_reactivated(event_: CloudEvent, tx: MentoringTx) -> None:
+    """registry.cluster.reactivated: the copy is active again (ended pairs stay ended)."""
+    _status(event_, tx, active=True)
+
+
+def cluster_removed(event_: CloudEvent, tx: MentoringTx) -> None:
+    """registry.cluster.removed: like a deactivation, then a tombstone."""
+    data = event_.data
+    ops.forget_cluster(tx, ForgetCluster(data["id"], data["name"], _at(event_)))
+
+
+def _status(event_: CloudEvent, tx: MentoringTx, *, active: bool) -> None:
+    data = event_.data
+    change = ClusterStatusChange(data["id"], data["name"], data["country"], active, _at(event_))
+    ops.change_cluster_status(tx, ChangeClusterStatus(change, data.get("reason")))
+
+
+def _person(event_: CloudEvent) -> PersonChange:
+    data = event_.data
+    return PersonChange(
+        id=data["id"],
+        name=data["name"],
+        language=data["language"],
+        at=_at(event_),
+        cluster_id=data.get("cluster_id"),
+        country=_code(data.get("country")),
+    )
+
+
+def _cluster(event_: CloudEvent) -> ClusterChange:
+    data = event_.data
+    return ClusterChange(
+        id=data["id"],
+        name=data["name"],
+        country=_code(data["country"]) or "",
+        region=data["region"],
+        sectors=tuple(sector.strip().lower() for sector in data["sectors"] if sector.strip()),
+        active=data["status"] == "active",
+        at=_at(event_),
+    )
+
+
+def _code(country: str | None) -> str | None:
+    """An ISO 3166-1 alpha-2 code in upper case; anything else is not kept."""
+    if country and len(country) == 2 and country.isalpha():
+        return country.upper()
+    return None
+
+
+def _at(event_: CloudEvent) -> datetime:
+    """When the registry made the change: orders updates that arrive out of order."""
+    at = datetime.fromisoformat(event_.time)
+    return at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+people_changed = batched(keep_people)
+clusters_changed = batched(keep_clusters)
+
+HANDLERS: Mapping[str, Handler] = {
+    "registry.person.registered": people_changed,
+    "registry.person.updated": people_changed,
+    "registry.person.removed": person_removed,
+    "registry.cluster.registered": clusters_changed,
+    "registry.cluster.updated": clusters_changed,
+    "registry.cluster.deactivated": cluster_deactivated,
+    "registry.cluster.reactivated": cluster_reactivated,
+    "registry.cluster.removed": cluster_removed,
+}
 """Event type (or topic pattern) -> handler: the one declaration of what it consumes."""

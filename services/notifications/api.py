@@ -1,6 +1,59 @@
-"""HTTP routes of the notifications service under /api/v1."""
+"""HTTP routes of the notifications service under /api/v1 (thin: schema in, use case,
+schema out).
 
+A person with a ``self`` token (``sub`` = their person id) reads and marks their own
+inbox and sets their own preferences (``/me/…``); asking for someone else's answers 404.
+Operators hold ``notifications:read`` / ``notifications:write``: anyone's notifications,
+webhook subscriptions and their deliveries, template previews.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import url_for
+from flask.views import MethodView
 from flask_smorest import Blueprint
+
+from services.notifications import operations as ops
+from services.notifications import schemas as s
+from services.notifications.adapters.outbound import resolve_host
+from services.notifications.domain.commands import (
+    CreateSubscription,
+    DeleteSubscription,
+    MarkAllRead,
+    MarkRead,
+    RetryDelivery,
+    RotateSecret,
+    SetPreferences,
+    UpdateSubscription,
+)
+from services.notifications.domain.model import (
+    Category,
+    Channel,
+    Notification,
+    Preferences,
+    Subscription,
+    WebhookStatus,
+)
+from services.notifications.domain.ports import (
+    DeliveryQuery,
+    NotificationQuery,
+    NotificationsUnitOfWork,
+)
+from services.notifications.handlers import RENDERER
+from services.notifications.samples import SAMPLES
+from shared.auth import current_principal, requires
+from shared.errors import InvalidInput, NotFound
+from shared.events.catalogue import InvalidEventData, UnknownEventType
+from shared.http.etag import etag, expected_version
+from shared.http.pagination import decode_cursor, invalid_cursor, page
+from shared.idempotency import idempotent
+from shared.service import current_runtime
+
+READ, WRITE, SELF = "notifications:read", "notifications:write", "self"
+ETAG_HEADER = {"ETag": {"schema": {"type": "string"}}}
 
 blueprint = Blueprint(
     "notifications",
@@ -12,3 +65,277 @@ blueprint = Blueprint(
 
 def blueprints() -> list[Blueprint]:
     return [blueprint]
+
+
+def _uow() -> NotificationsUnitOfWork:
+    uow: NotificationsUnitOfWork = current_runtime().uow
+    return uow
+
+
+def _me() -> str:
+    return current_principal().subject
+
+
+def _visible_person(person_id: str) -> str:
+    """An operator sees anyone; a ``self`` token only its own person (others: 404)."""
+    if not current_principal().may_see_person(person_id, READ):
+        raise NotFound(f"No recipient {person_id!r}.")
+    return person_id
+
+
+def _cursor(cursor: str | None) -> tuple[datetime, str] | None:
+    """The (created_at, id) a list's cursor holds; else a 422."""
+    after = decode_cursor(cursor, (str, str))
+    if after is None:
+        return None
+    try:
+        at = datetime.fromisoformat(after[0])
+        if at.tzinfo is None:
+            raise ValueError("naive")
+        return at.astimezone(UTC), after[1]
+    except (ValueError, OverflowError):
+        raise invalid_cursor() from None
+
+
+def _key(item: Any) -> list[str]:
+    return [item.created_at.isoformat(), item.id]
+
+
+def _view(notification: Notification) -> dict[str, Any]:
+    return {**vars(notification), "read": notification.read}
+
+
+def _inbox(
+    person_id: str, limit: int, cursor: str | None, unread: bool, channel: Channel | None
+) -> dict[str, Any]:
+    query = NotificationQuery(person_id, channel, unread_only=unread)
+    items, count = ops.list_notifications(_uow(), query, limit + 1, _cursor(cursor))
+    return {
+        **page(
+            [_view(n) for n in items], limit, key=lambda v: [v["created_at"].isoformat(), v["id"]]
+        ),
+        "unread": count,
+    }
+
+
+def _tagged_preferences(preferences: Preferences) -> tuple[Any, int, dict[str, str]]:
+    return (
+        s.preferences_view(preferences),
+        200,
+        {"ETag": etag(preferences.person_id, preferences.version)},
+    )
+
+
+def _tagged(subscription: Subscription, status: int = 200, **headers: str) -> Any:
+    return subscription, status, {"ETag": etag(subscription.id, subscription.version), **headers}
+
+
+def _allowed_hosts() -> tuple[str, ...]:
+    return current_runtime().settings.webhook_allowed_hosts
+
+
+# -- a person's own inbox and preferences ------------------------------------------------
+@blueprint.route("/me/notifications")
+class MyNotifications(MethodView):
+    @requires(SELF)
+    @blueprint.arguments(s.InboxArgs, location="query", as_kwargs=True)
+    @blueprint.response(200, s.NotificationPage)
+    def get(self, limit: int, cursor: str | None, unread: bool) -> dict[str, Any]:
+        """Your in-app notifications, newest first, with how many are unread."""
+        return _inbox(_me(), limit, cursor, unread, Channel.IN_APP)
+
+
+@blueprint.route("/me/notifications/<string:notification_id>/read")
+class MyNotificationRead(MethodView):
+    @requires(SELF)
+    @idempotent
+    @blueprint.response(200, s.NotificationSchema)
+    def post(self, notification_id: str) -> Any:
+        """Mark one of your notifications read (someone else's answers 404)."""
+        return _view(ops.mark_read(_uow(), MarkRead(_me(), notification_id)))
+
+
+@blueprint.route("/me/notifications/read-all")
+class MyNotificationsReadAll(MethodView):
+    @requires(SELF)
+    @idempotent
+    @blueprint.response(200, s.MarkedAll)
+    def post(self) -> Any:
+        """Mark every one of your notifications read."""
+        return {"marked": ops.mark_all_read(_uow(), MarkAllRead(_me())), "unread": 0}
+
+
+@blueprint.route("/me/preferences")
+class MyPreferences(MethodView):
+    @requires(SELF)
+    @blueprint.response(200, s.PreferencesSchema, headers=ETAG_HEADER)
+    def get(self) -> Any:
+        """Which channels are on, per category (everything is on until you turn it off)."""
+        return _tagged_preferences(ops.get_preferences(_uow(), _me()))
+
+    @requires(SELF)
+    @blueprint.arguments(s.PreferencesWrite)
+    @blueprint.response(200, s.PreferencesSchema, headers=ETAG_HEADER)
+    def put(self, data: dict[str, Any]) -> Any:
+        """Turn channels on or off per category (switches left out are kept);
+        `If-Match` guards the version."""
+        switches = {
+            Channel(channel): {Category(c): on for c, on in categories.items()}
+            for channel, categories in data.items()
+        }
+        command = SetPreferences(_me(), switches, expected_version(_me()))
+        return _tagged_preferences(ops.set_preferences(_uow(), command))
+
+
+# -- operators: anyone's ----------------------------------------------------------------
+@blueprint.route("/recipients/<string:person_id>/notifications")
+class RecipientNotifications(MethodView):
+    @requires(READ, SELF)
+    @blueprint.arguments(s.RecipientArgs, location="query", as_kwargs=True)
+    @blueprint.response(200, s.NotificationPage)
+    def get(
+        self,
+        person_id: str,
+        limit: int,
+        cursor: str | None,
+        unread: bool,
+        channel: str | None = None,
+    ) -> dict[str, Any]:
+        """A person's notifications on both channels (emails with their delivery status)."""
+        return _inbox(
+            _visible_person(person_id), limit, cursor, unread, Channel(channel) if channel else None
+        )
+
+
+@blueprint.route("/recipients/<string:person_id>/preferences")
+class RecipientPreferences(MethodView):
+    @requires(READ, SELF)
+    @blueprint.response(200, s.PreferencesSchema, headers=ETAG_HEADER)
+    def get(self, person_id: str) -> Any:
+        """A person's preferences."""
+        return _tagged_preferences(ops.get_preferences(_uow(), _visible_person(person_id)))
+
+
+# -- webhooks ---------------------------------------------------------------------------
+@blueprint.route("/webhooks")
+class Webhooks(MethodView):
+    @requires(READ)
+    @blueprint.arguments(s.PageArgs, location="query", as_kwargs=True)
+    @blueprint.response(200, s.SubscriptionPage)
+    def get(self, limit: int, cursor: str | None) -> dict[str, Any]:
+        """The webhook subscriptions, oldest first."""
+        items = ops.list_subscriptions(_uow(), limit + 1, _cursor(cursor))
+        return page(items, limit, key=_key)
+
+    @requires(WRITE)
+    @idempotent
+    @blueprint.arguments(s.SubscriptionWrite)
+    @blueprint.response(201, s.SubscriptionCreated, headers=ETAG_HEADER)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Subscribe a URL to event types (patterns like `mentoring.#`). The answer
+        holds the signing secret, shown this once."""
+        command = CreateSubscription(data["url"], tuple(data["types"]), data.get("description"))
+        subscription = ops.create_subscription(_uow(), command, resolve_host, _allowed_hosts())
+        location = url_for("notifications.WebhookView", subscription_id=subscription.id)
+        return _tagged(subscription, 201, Location=location)
+
+
+@blueprint.route("/webhooks/<string:subscription_id>")
+class WebhookView(MethodView):
+    @requires(READ)
+    @blueprint.response(200, s.SubscriptionSchema, headers=ETAG_HEADER)
+    def get(self, subscription_id: str) -> Any:
+        """One subscription (without its secret)."""
+        return _tagged(ops.get_subscription(_uow(), subscription_id))
+
+    @requires(WRITE)
+    @blueprint.arguments(s.SubscriptionPatch(partial=True))
+    @blueprint.response(200, s.SubscriptionSchema, headers=ETAG_HEADER)
+    def patch(self, changes: dict[str, Any], subscription_id: str) -> Any:
+        """Change the URL, types, description, or enable it again (`active`: true);
+        `If-Match` guards the version."""
+        command = UpdateSubscription(subscription_id, changes, expected_version(subscription_id))
+        return _tagged(ops.update_subscription(_uow(), command, resolve_host, _allowed_hosts()))
+
+    @requires(WRITE)
+    @blueprint.response(204)
+    def delete(self, subscription_id: str) -> None:
+        """Remove the subscription and its deliveries."""
+        ops.delete_subscription(
+            _uow(), DeleteSubscription(subscription_id, expected_version(subscription_id))
+        )
+
+
+@blueprint.route("/webhooks/<string:subscription_id>/rotate-secret")
+class WebhookRotateSecret(MethodView):
+    @requires(WRITE)
+    @idempotent
+    @blueprint.response(200, s.SubscriptionCreated, headers=ETAG_HEADER)
+    def post(self, subscription_id: str) -> Any:
+        """A new signing secret (shown this once); for 24 hours deliveries carry a
+        signature with each, the old and the new."""
+        return _tagged(ops.rotate_secret(_uow(), RotateSecret(subscription_id)))
+
+
+@blueprint.route("/webhooks/<string:subscription_id>/deliveries")
+class WebhookDeliveries(MethodView):
+    @requires(READ)
+    @blueprint.arguments(s.DeliveryArgs, location="query", as_kwargs=True)
+    @blueprint.response(200, s.DeliveryPage)
+    def get(
+        self, subscription_id: str, limit: int, cursor: str | None, status: str | None = None
+    ) -> dict[str, Any]:
+        """The subscription's deliveries, newest first."""
+        query = DeliveryQuery(subscription_id, WebhookStatus(status) if status else None)
+        items = ops.list_deliveries(_uow(), query, limit + 1, _cursor(cursor))
+        return page(items, limit, key=_key)
+
+
+@blueprint.route("/webhooks/<string:subscription_id>/deliveries/<string:delivery_id>")
+class WebhookDeliveryView(MethodView):
+    @requires(READ)
+    @blueprint.response(200, s.DeliveryDetail)
+    def get(self, subscription_id: str, delivery_id: str) -> Any:
+        """One delivery with every attempt (status, truncated response, duration)."""
+        delivery, log = ops.get_delivery(_uow(), subscription_id, delivery_id)
+        return {**vars(delivery), "log": log}
+
+
+@blueprint.route("/webhooks/<string:subscription_id>/deliveries/<string:delivery_id>/retry")
+class WebhookDeliveryRetry(MethodView):
+    @requires(WRITE)
+    @idempotent
+    @blueprint.response(202, s.DeliverySchema)
+    def post(self, subscription_id: str, delivery_id: str) -> Any:
+        """Send the delivery again now (409 while the subscription is disabled)."""
+        return ops.retry_delivery(_uow(), RetryDelivery(subscription_id, delivery_id))
+
+
+# -- templates --------------------------------------------------------------------------
+@blueprint.route("/templates/<string:event_type>/<string:language>/preview")
+class TemplatePreview(MethodView):
+    @requires(WRITE)
+    @blueprint.arguments(s.PreviewWrite)
+    @blueprint.response(200, s.PreviewSchema)
+    def post(self, data: dict[str, Any], event_type: str, language: str) -> Any:
+        """Render a template with sample data (or the data given, checked against the
+        catalogue); a language without a template falls back to English."""
+        if event_type not in SAMPLES:
+            raise NotFound(f"No template for {event_type!r}.")
+        sample = data.get("data")
+        if sample is not None:
+            try:
+                sample = (
+                    current_runtime()
+                    .catalogue.make_event(event_type, subject=None, data=sample)
+                    .data
+                )
+            except (InvalidEventData, UnknownEventType) as exc:
+                errors = getattr(exc, "errors", {})
+                raise InvalidInput(
+                    "The data does not fit the event type's schema.", errors={"data": errors}
+                ) from None
+        rendered = ops.preview(
+            RENDERER, event_type, language, sample or SAMPLES[event_type], data["name"]
+        )
+        return {"event_type": event_type, **vars(rendered)}

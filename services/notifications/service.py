@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from services.notifications import api, handlers
+from services.notifications import api, handlers, sender
 from services.notifications.adapters import tables
 from services.notifications.adapters.repository import SqlNotificationsTx
 from shared.service import ServiceSpec
@@ -19,4 +19,5 @@ SPEC = ServiceSpec(
     blueprints=api.blueprints,
     transaction=SqlNotificationsTx,
     handlers=handlers.HANDLERS,
+    background=sender.background,
 )

@@ -8,11 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from booster.platform import SERVICE_NAMES
 from booster.testing import ServiceHarness, service_harness
 from tests.conftest import TEST_SECRET
 
 ID = "00000000-0000-0000-0000-000000000000"
-SERVICES_WITH_ROUTES = {"registry": 20, "events": 9}
+SERVICES_WITH_ROUTES = {"registry": 20, "events": 9, "mentoring": 38}
+"""Notifications is covered by tests/integration/notifications/test_route_security.py:
+some of its routes are open to operators and to a person's own token alike."""
 """Each service with an API, and how many routes (method, path) it has at least."""
 
 
@@ -67,7 +70,12 @@ def test_every_route_refuses_a_missing_or_bad_token(harness: ServiceHarness) -> 
 
 def test_every_route_needs_its_scope(harness: ServiceHarness) -> None:
     read, write = _scopes(harness)
-    others = "mentoring:read mentoring:write notifications:read notifications:write"
+    others = " ".join(
+        f"{name}:{access}"
+        for name in SERVICE_NAMES
+        if name != harness.runtime.name
+        for access in ("read", "write")
+    )
     for method, path in _routes(harness):
         wrong = write if method == "GET" else read
         response = harness.client.open(

@@ -15,6 +15,7 @@ from marshmallow import Schema, fields, validate
 from booster.catalogue import platform_catalogue
 from services.events.domain.model import EventFormat, EventKind, EventStatus, RegistrationStatus
 from services.mentoring.domain import model as mentoring
+from services.notifications.domain.model import Channel
 from services.registry.domain.model import (
     ClusterKind,
     ClusterStatus,
@@ -50,6 +51,7 @@ DOMAIN_ENUMS: dict[tuple[str, str], tuple[type[StrEnum] | frozenset[StrEnum], ..
     ("mentoring", "languages"): (mentoring.Language,),
     ("mentoring", "kind"): (mentoring.SessionKind,),
     ("mentoring", "subject"): (mentoring.FeedbackSubject,),
+    ("notifications", "channel"): (Channel,),
 }
 """(publishing service, field name) -> the domain enum(s), or a domain set of members,
 its choices must equal."""

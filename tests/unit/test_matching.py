@@ -16,36 +16,45 @@ from services.mentoring.domain.matching import (
 )
 
 
-def mentor(pid: str, *, languages=("fr",), offers=(), sectors=(), capacity=1, cluster=None):
+def mentor(
+    pid: str, *, languages=("fr",), offers=(), sectors=(), capacity=1, cluster=None, country=None
+):
     return Candidate(
-        pid, frozenset(languages), frozenset(offers), frozenset(sectors), capacity, cluster
+        pid, frozenset(languages), frozenset(offers), frozenset(sectors), capacity, cluster, country
     )
 
 
-def mentee(pid: str, *, languages=("fr",), wants=(), sectors=(), cluster=None):
-    return Candidate(pid, frozenset(languages), frozenset(wants), frozenset(sectors), 1, cluster)
+def mentee(pid: str, *, languages=("fr",), wants=(), sectors=(), cluster=None, country=None):
+    return Candidate(
+        pid, frozenset(languages), frozenset(wants), frozenset(sectors), 1, cluster, country
+    )
 
 
 def pairs(proposals: list[Proposal]) -> set[tuple[str, str]]:
     return {(p.mentor_id, p.mentee_id) for p in proposals}
 
 
-def test_score_weighs_competencies_sector_and_language() -> None:
+def test_score_weighs_competencies_sector_country_and_language() -> None:
     full = score(
-        mentor("m", offers=("Funding", "export"), sectors=("Agrifood",)),
-        mentee("e", wants=("funding", " Export "), sectors=("agrifood", "ict")),
+        mentor("m", offers=("Funding", "export"), sectors=("Agrifood",), country="ES"),
+        mentee("e", wants=("funding", " Export "), sectors=("agrifood", "ict"), country="TN"),
     )
     assert full is not None
     assert full.score == 1.0
     assert full.reasons == (
         "shared language: fr",
-        "offers 2 of 2 wanted competencies: export, funding",
-        "common sector: agrifood",
+        "competency fit: offers 2 of 2 wanted competencies: export, funding",
+        "sector affinity: agrifood",
+        "cross-country: ES and TN",
     )
     partial = score(
         mentor("m", offers=("funding",)), mentee("e", wants=("funding", "export", "hr"))
     )
-    assert partial is not None and partial.score == 0.3  # 0.6 x 1/3 + 0.1
+    assert partial is not None and partial.score == 0.267  # 0.5 x 1/3 + 0.1
+    same_country = score(mentor("m", country="PS"), mentee("e", country="PS"))
+    unknown = score(mentor("m", country="PS"), mentee("e"))
+    assert same_country is not None and same_country.score == 0.1
+    assert unknown is not None and unknown.score == 0.1
     bare = score(mentor("m", languages=("fr", "ar")), mentee("e", languages=("ar",)))
     assert bare is not None and bare.score == 0.1 and bare.reasons == ("shared language: ar",)
 
@@ -65,16 +74,24 @@ def test_pairs_that_cannot_be_made(left: Candidate, right: Candidate) -> None:
 
 
 def test_optimal_total_where_greedy_would_do_worse() -> None:
-    # Greedy takes the best pair, A-x (1.0), and is left with B-y (0.1): 1.1 in all.
-    # The optimum is A-y (0.6 + 0.1) and B-x (0.6 x 4/5 + 0.1): 1.28.
+    # Greedy takes the best pair, A-x (0.85), and is left with B-y (0.1): 0.95 in all.
+    # The optimum is A-y (0.5 + 0.1) and B-x (0.5 x 4/5 + 0.1): 1.1.
     a = mentor("A", offers=("f1", "f2", "f3", "f4", "f5"), sectors=("s",))
     b = mentor("B", offers=("f1", "f2", "f3", "f4"))
     x = mentee("x", wants=("f1", "f2", "f3", "f4", "f5"), sectors=("s",))
     y = mentee("y", wants=("f5",))
-    assert score(a, x).score == 1.0  # type: ignore[union-attr]
+    assert score(a, x).score == 0.85  # type: ignore[union-attr]
     proposals = propose([a, b], [x, y])
     assert pairs(proposals) == {("A", "y"), ("B", "x")}
-    assert sum(p.score for p in proposals) == pytest.approx(0.7 + 0.58)
+    assert sum(p.score for p in proposals) == pytest.approx(0.6 + 0.5)
+
+
+def test_excluded_pairs_are_never_proposed() -> None:
+    a, b = mentor("A", offers=("funding",)), mentor("B")
+    x = mentee("x", wants=("funding",))
+    assert pairs(propose([a, b], [x])) == {("A", "x")}
+    assert pairs(propose([a, b], [x], excluded={("A", "x")})) == {("B", "x")}
+    assert propose([a], [x], excluded=[("A", "x"), ("nobody", "x")]) == []
 
 
 def test_as_many_mentees_as_possible_before_the_best_score() -> None:
@@ -137,6 +154,7 @@ def test_the_matrix_scores_every_pair_like_score_does() -> None:
             offers=rng.sample(skills, rng.randint(0, 30)),
             sectors=rng.sample(["agrifood", "ict"], rng.randint(0, 1)),
             cluster=rng.choice([None, "c1", "c2"]),
+            country=rng.choice([None, "FR", "TN"]),
         )
         for n in range(15)
     ]
@@ -147,6 +165,7 @@ def test_the_matrix_scores_every_pair_like_score_does() -> None:
             wants=rng.sample(skills, rng.choice([0, 1, 3, 16, 32])),
             sectors=rng.sample(["agrifood", "ict"], rng.randint(0, 1)),
             cluster=rng.choice([None, "c1", "c2"]),
+            country=rng.choice([None, "FR", "TN"]),
         )
         for n in range(15)
     ] + [mentee("m3")]  # also enrolled as a mentor
@@ -158,7 +177,9 @@ def test_the_matrix_scores_every_pair_like_score_does() -> None:
             assert round(float(scores[row, column]), 3) == expected.score
 
 
-def _best_by_brute_force(mentors: list[Candidate], mentees: list[Candidate]) -> tuple[int, float]:
+def _best_by_brute_force(
+    mentors: list[Candidate], mentees: list[Candidate], excluded: set[tuple[str, str]]
+) -> tuple[int, float]:
     """(most mentees matched, best total score among those), trying every assignment."""
     seats = [m for m in mentors for _ in range(m.capacity)]
     best = (0, 0.0)
@@ -171,7 +192,7 @@ def _best_by_brute_force(mentors: list[Candidate], mentees: list[Candidate]) -> 
             for seat, e in zip(chosen, mentees, strict=True)
             if seat is not None
         ]
-        if any(p is None for p in pairs_):
+        if any(p is None or (p.mentor_id, p.mentee_id) in excluded for p in pairs_):
             continue
         total = round(sum(p.score for p in pairs_ if p is not None), 6)
         best = max(best, (len(pairs_), total))
@@ -190,6 +211,7 @@ def test_optimal_against_brute_force(seed: int) -> None:
             sectors=rng.sample(["agrifood", "ict"], 1),
             capacity=rng.randint(0, 2),
             cluster=f"c{rng.randrange(3)}",
+            country=rng.choice(["ES", "IT", "PS"]),
         )
         for n in range(3)
     ]
@@ -200,14 +222,21 @@ def test_optimal_against_brute_force(seed: int) -> None:
             wants=rng.sample(skills, rng.randint(1, 3)),
             sectors=rng.sample(["agrifood", "ict"], 1),
             cluster=f"c{rng.randrange(3)}",
+            country=rng.choice(["EG", "PS", "TN"]),
         )
         for n in range(4)
     ]
-    proposals = propose(mentors, mentees)
+    excluded = {(f"m{rng.randrange(3)}", f"e{rng.randrange(4)}") for _ in range(rng.randint(0, 2))}
+    proposals = propose(mentors, mentees, excluded)
     assert len({p.mentee_id for p in proposals}) == len(proposals)  # a mentee at most once
+    by_id = {c.person_id: c for c in (*mentors, *mentees)}
     for m in mentors:
         assert sum(p.mentor_id == m.person_id for p in proposals) <= m.capacity
-    matched, total = _best_by_brute_force(mentors, mentees)
+    for p in proposals:  # the hard rules hold for every proposal
+        left, right = by_id[p.mentor_id], by_id[p.mentee_id]
+        assert left.languages & right.languages and left.cluster_id != right.cluster_id
+        assert (p.mentor_id, p.mentee_id) not in excluded
+    matched, total = _best_by_brute_force(mentors, mentees, excluded)
     assert len(proposals) == matched
     assert sum(p.score for p in proposals) == pytest.approx(total, abs=1e-6)
 

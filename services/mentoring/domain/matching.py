@@ -3,11 +3,15 @@ with the highest total score that fits every mentor's capacity.
 
 A pair is possible only if the two share a language (sessions need one) and are not the
 same person or from the same cluster (the programme is peer learning across clusters).
-Its score, from 0.1 to 1:
+Its score, from 0.1 to 1, is the sum of four parts, each given as a reason:
 
-- 0.6 x the share of the mentee's wanted competencies that the mentor offers,
-- 0.3 if they work in a common sector,
-- 0.1 for the shared language itself.
+- competency fit: 0.5 x the share of the mentee's wanted competencies the mentor offers,
+- sector affinity: 0.25 if they work in a common sector,
+- cross-country: 0.15 if both countries are known and differ (peer learning across
+  borders, e.g. a Spanish mentor for a Tunisian mentee),
+- shared language: 0.1 for the language they share (sessions need one).
+
+Pairs can also be ``excluded`` (e.g. a proposal a programme manager rejected).
 
 The assignment matches as many mentees as it can first, then maximises the total score
 (an optimal assignment on mentees x mentor seats, scipy's ``linear_sum_assignment``).
@@ -17,13 +21,14 @@ a worse total, where the optimum does not.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-COMPETENCE_WEIGHT = 0.6
-SECTOR_WEIGHT = 0.3
+COMPETENCE_WEIGHT = 0.5
+SECTOR_WEIGHT = 0.25
+CROSS_COUNTRY_WEIGHT = 0.15
 LANGUAGE_WEIGHT = 0.1
 
 
@@ -42,6 +47,7 @@ class Candidate:
     sectors: frozenset[str] = field(default_factory=frozenset)
     capacity: int = 1
     cluster_id: str | None = None
+    country: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("languages", "competencies", "sectors"):
@@ -64,16 +70,28 @@ def score(mentor: Candidate, mentee: Candidate) -> Proposal | None:
     covered = mentor.competencies & mentee.competencies
     sectors = mentor.sectors & mentee.sectors
     competence = len(covered) / len(mentee.competencies) if mentee.competencies else 0.0
-    value = COMPETENCE_WEIGHT * competence + SECTOR_WEIGHT * bool(sectors) + LANGUAGE_WEIGHT
+    cross = _cross_country(mentor, mentee)
+    value = (
+        COMPETENCE_WEIGHT * competence
+        + SECTOR_WEIGHT * bool(sectors)
+        + CROSS_COUNTRY_WEIGHT * cross
+        + LANGUAGE_WEIGHT
+    )
     reasons = [f"shared language: {', '.join(sorted(languages))}"]
     if covered:
         reasons.append(
-            f"offers {len(covered)} of {len(mentee.competencies)} wanted competencies: "
-            + ", ".join(sorted(covered))
+            f"competency fit: offers {len(covered)} of {len(mentee.competencies)} wanted "
+            "competencies: " + ", ".join(sorted(covered))
         )
     if sectors:
-        reasons.append(f"common sector: {', '.join(sorted(sectors))}")
+        reasons.append(f"sector affinity: {', '.join(sorted(sectors))}")
+    if cross:
+        reasons.append(f"cross-country: {mentor.country} and {mentee.country}")
     return Proposal(mentor.person_id, mentee.person_id, round(value, 3), tuple(reasons))
+
+
+def _cross_country(mentor: Candidate, mentee: Candidate) -> bool:
+    return bool(mentor.country and mentee.country and mentor.country != mentee.country)
 
 
 def _possible(mentor: Candidate, mentee: Candidate, languages: frozenset[str]) -> bool:
@@ -81,8 +99,13 @@ def _possible(mentor: Candidate, mentee: Candidate, languages: frozenset[str]) -
     return bool(languages) and mentor.person_id != mentee.person_id and not same_cluster
 
 
-def propose(mentors: Sequence[Candidate], mentees: Sequence[Candidate]) -> list[Proposal]:
-    """The optimal pairs, best score first (ties by mentor, then mentee id).
+def propose(
+    mentors: Sequence[Candidate],
+    mentees: Sequence[Candidate],
+    excluded: Collection[tuple[str, str]] = (),
+) -> list[Proposal]:
+    """The optimal pairs, best score first (ties by mentor, then mentee id); no pair
+    (mentor id, mentee id) in ``excluded`` is proposed.
 
     The result does not depend on the order of the inputs. Scores are computed for all
     pairs at once (matrix products over the vocabularies), so 1,000 x 400 takes tens of
@@ -93,6 +116,12 @@ def propose(mentors: Sequence[Candidate], mentees: Sequence[Candidate]) -> list[
     if not mentors or not mentees:
         return []
     scores, possible = score_matrix(mentors, mentees)
+    if excluded:
+        rows = {m.person_id: row for row, m in enumerate(mentees)}
+        columns = {m.person_id: column for column, m in enumerate(mentors)}
+        for mentor_id, mentee_id in excluded:
+            if mentor_id in columns and mentee_id in rows:
+                possible[rows[mentee_id], columns[mentor_id]] = False
     # A mentor cannot use more seats than there are mentees: the matrix stays bounded.
     seats = np.repeat(np.arange(len(mentors)), [min(m.capacity, len(mentees)) for m in mentors])
     # Every possible pair is worth more than all scores together: the most mentees
@@ -126,7 +155,13 @@ def score_matrix(
     competence = np.divide(
         covered, wanted[:, None], out=np.zeros_like(covered, dtype=float), where=wanted[:, None] > 0
     )
-    scores = COMPETENCE_WEIGHT * competence + SECTOR_WEIGHT * (sectors > 0) + LANGUAGE_WEIGHT
+    cross = _differ([m.country for m in mentees], [m.country for m in mentors])
+    scores = (
+        COMPETENCE_WEIGHT * competence
+        + SECTOR_WEIGHT * (sectors > 0)
+        + CROSS_COUNTRY_WEIGHT * cross
+        + LANGUAGE_WEIGHT
+    )
     same_person = _equal([m.person_id for m in mentees], [m.person_id for m in mentors])
     same_cluster = _equal([m.cluster_id for m in mentees], [m.cluster_id for m in mentors])
     return scores, (languages > 0) & ~same_person & ~same_cluster
@@ -152,6 +187,15 @@ def _indicator(
     for row, candidate in enumerate(candidates):
         matrix[row, [vocabulary[value] for value in getattr(candidate, attribute)]] = 1.0
     return matrix
+
+
+def _differ(left: Sequence[str | None], right: Sequence[str | None]) -> np.ndarray:
+    """left x right: both set and different."""
+    known = (
+        np.array([v is not None for v in left])[:, None]
+        & np.array([v is not None for v in right])[None, :]
+    )
+    return known & ~_equal(left, right)
 
 
 def _equal(left: Sequence[str | None], right: Sequence[str | None]) -> np.ndarray:

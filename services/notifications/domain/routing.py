@@ -1,0 +1,147 @@
+"""Who hears what: each event type that notifies people, who they are, and how.
+
+One table (:data:`RULES`), documented in ``docs/notifications.md``. Each rule names the
+category a person's preferences switch (the publishing service), the recipients (person
+ids taken from the event's data), and whether the email carries an ``.ics`` invitation
+(``METHOD:REQUEST``) or cancellation (``METHOD:CANCEL``). Every rule notifies on both
+channels, email and in-app, each subject to the person's preferences.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from services.notifications.domain.model import Category, Channel, Invitation
+
+Data = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Rule:
+    category: Category
+    recipients: Callable[[Data], list[str]]
+    """The person ids to notify, in order, without repeats."""
+    doc: str
+    invitation: Invitation | None = None
+    channels: tuple[Channel, ...] = (Channel.EMAIL, Channel.IN_APP)
+
+
+@dataclass(frozen=True)
+class Appointment:
+    """What an ``.ics`` attachment describes."""
+
+    uid: str
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    sequence: int
+    location: str | None = None
+    url: str | None = None
+
+
+def _unique(ids: list[str]) -> list[str]:
+    return list(dict.fromkeys(i for i in ids if i))
+
+
+def _subject_person(data: Data) -> list[str]:
+    return [data["id"]]
+
+
+def _enrolled(data: Data) -> list[str]:
+    return [data["person"]["person_id"]]
+
+
+def _pair(data: Data) -> list[str]:
+    return _unique([data["mentor"]["person_id"], data["mentee"]["person_id"]])
+
+
+def _participants(data: Data) -> list[str]:
+    return _unique(list(data["person_ids"]))
+
+
+def _registrant(data: Data) -> list[str]:
+    return [data["person_id"]]
+
+
+RULES: dict[str, Rule] = {
+    "registry.person.registered": Rule(Category.REGISTRY, _subject_person, "the person: a welcome"),
+    "mentoring.enrolment.accepted": Rule(
+        Category.MENTORING, _enrolled, "the person enrolled (mentor or mentee)"
+    ),
+    "mentoring.pair.matched": Rule(Category.MENTORING, _pair, "the mentor and the mentee"),
+    "mentoring.pair.ended": Rule(Category.MENTORING, _pair, "the mentor and the mentee"),
+    "mentoring.session.scheduled": Rule(
+        Category.MENTORING, _participants, "every participant", Invitation.REQUEST
+    ),
+    "mentoring.session.rescheduled": Rule(
+        Category.MENTORING, _participants, "every participant", Invitation.REQUEST
+    ),
+    "mentoring.session.cancelled": Rule(
+        Category.MENTORING, _participants, "every participant", Invitation.CANCEL
+    ),
+    "mentoring.meeting.rescheduled": Rule(Category.MENTORING, _participants, "every participant"),
+    "mentoring.meeting.cancelled": Rule(Category.MENTORING, _participants, "every participant"),
+    "events.registration.confirmed": Rule(
+        Category.EVENTS, _registrant, "the person registered", Invitation.REQUEST
+    ),
+    "events.registration.waitlisted": Rule(
+        Category.EVENTS, _registrant, "the person waitlisted (with their place)"
+    ),
+    "events.registration.promoted": Rule(
+        Category.EVENTS, _registrant, "the person promoted from the waitlist", Invitation.REQUEST
+    ),
+    "events.registration.cancelled": Rule(
+        Category.EVENTS, _registrant, "the person whose registration ended", Invitation.CANCEL
+    ),
+    "events.event.cancelled": Rule(
+        Category.EVENTS, _participants, "every person registered", Invitation.CANCEL
+    ),
+}
+"""Event type -> who is notified. A type missing here notifies nobody (webhooks aside);
+``mentoring.meeting.scheduled`` is one on purpose: the events service hosts the meeting
+and registers every participant, and each ``events.registration.confirmed`` is that
+person's invitation, with the ``.ics`` of the hosted event."""
+
+
+def time_zone(data: Data) -> str:
+    """The zone an event's times are shown in: its own, else UTC."""
+    zone = data.get("timezone") or (data.get("event") or {}).get("timezone")
+    return str(zone) if zone else "UTC"
+
+
+def appointment(event_type: str, data: Data, sequence: int) -> Appointment | None:
+    """What the ``.ics`` of a notification describes, if its rule attaches one. The
+    UID is stable: an event's is the one the events service's own ``.ics`` uses, so a
+    calendar updates the entry it has instead of adding another."""
+    rule = RULES.get(event_type)
+    if rule is None or rule.invitation is None:
+        return None
+    if event_type.startswith("events."):
+        event = data["event"] if "event" in data else data
+        location = event.get("online_link")
+        if event.get("format") != "online" and event.get("city"):
+            location = ", ".join(p for p in (event.get("city"), event.get("country")) if p)
+        return Appointment(
+            uid=f"{event['id']}@booster-track",
+            title=event["title"],
+            starts_at=datetime.fromisoformat(event["starts_at"]),
+            ends_at=datetime.fromisoformat(event["ends_at"]),
+            timezone=event["timezone"],
+            sequence=sequence,
+            location=location,
+            url=event.get("online_link"),
+        )
+    return Appointment(
+        uid=f"session-{data['id']}@booster-track",
+        title=data["title"],
+        starts_at=datetime.fromisoformat(data["starts_at"]),
+        ends_at=datetime.fromisoformat(data["ends_at"]),
+        timezone=data["timezone"],
+        sequence=sequence,
+        location=data.get("online_link"),
+        url=data.get("online_link"),
+    )
