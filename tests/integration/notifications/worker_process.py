@@ -1,5 +1,5 @@
-"""Run the notifications worker (relay and consumer) in its own process, slowed down, so
-a test can kill it mid-batch.
+"""Run the notifications worker (relay and consumer, not the sender) in its own process,
+slowed down, so a test can kill it mid-batch.
 
 Usage: python -m tests.integration.notifications.worker_process DATABASE_URL BROKER_URL
 EXCHANGE DELAY (seconds added to each message rendered)
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import replace
 from typing import Any
 
 from booster.bootstrap import bootstrap, create_worker
@@ -16,6 +17,7 @@ from booster.platform import spec
 from services.notifications import handlers
 from shared.bus.topology import Topology
 from shared.config import BusSettings, Settings
+from shared.service import no_background
 
 
 def main(database_url: str, broker_url: str, exchange: str, delay: str) -> None:
@@ -33,8 +35,10 @@ def main(database_url: str, broker_url: str, exchange: str, delay: str) -> None:
         jwt_secret="x" * 40,
         database_urls={"notifications": database_url},
     )
-    runtime = bootstrap("notifications", settings)
-    declare = [Topology("notifications", spec("notifications").subscribes, bus)]
+    # the consumer only: the test kills it mid-batch; the sender runs in the fresh worker
+    consumer_only = replace(spec("notifications"), background=no_background)
+    runtime = bootstrap(consumer_only, settings)
+    declare = [Topology("notifications", consumer_only.subscribes, bus)]
     create_worker(runtime, declare).run_until_signalled()
 
 
