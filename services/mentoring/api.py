@@ -27,6 +27,7 @@ from services.mentoring.domain.model import (
     Language,
     Pair,
     PairStatus,
+    ProgrammeStatus,
     Role,
     Session,
     SessionKind,
@@ -117,11 +118,16 @@ def _own_session(session_id: str) -> Session:
 @blueprint.route("/programmes")
 class Programmes(MethodView):
     @requires(READ)
-    @blueprint.arguments(s.PageArgs, location="query", as_kwargs=True)
+    @blueprint.arguments(s.ProgrammeListArgs, location="query", as_kwargs=True)
     @blueprint.response(200, s.ProgrammePage)
-    def get(self, limit: int, cursor: str | None) -> dict[str, Any]:
-        """Programmes in the order they were created."""
-        items = ops.list_programmes(_uow(), limit + 1, _time_cursor(cursor))
+    def get(self, limit: int, cursor: str | None, status: str | None = None) -> dict[str, Any]:
+        """Programmes in the order they were created; filter by status."""
+        items = ops.list_programmes(
+            _uow(),
+            limit + 1,
+            _time_cursor(cursor),
+            ProgrammeStatus(status) if status else None,
+        )
         return _page(items, limit, lambda p: p.created_at)
 
     @requires(WRITE)
@@ -665,10 +671,9 @@ def _csv(result: dict[str, Any]) -> str:
     writer.writerow(
         {
             "pair_id": "total",
-            "status": f"{totals['pairs']} pairs",
             "sessions_held": totals["sessions"],
             "attendance_rate": _cell(totals["attendance_rate"]),
-            "goals": "",
+            "goals": totals["goals"],
             "goal_progress": _cell(totals["goal_progress"]),
             "average_rating": _cell(totals["average_rating"]),
         }

@@ -45,8 +45,10 @@ from services.mentoring.domain.commands import (
 )
 from services.mentoring.domain.matching import Candidate, propose, score
 from services.mentoring.domain.model import (
+    CANCELLED_BY_CLOSING,
     PERSON_REMOVED,
     ClusterCopy,
+    Competency,
     Enrolment,
     Feedback,
     Goal,
@@ -57,6 +59,7 @@ from services.mentoring.domain.model import (
     PairStatus,
     PersonCopy,
     Programme,
+    ProgrammeStatus,
     Role,
     Session,
     SessionKind,
@@ -83,9 +86,14 @@ def get_programme(uow: MentoringUnitOfWork, programme_id: str) -> Programme:
         return _programme(tx, programme_id)
 
 
-def list_programmes(uow: MentoringUnitOfWork, limit: int, after: TimeKey | None) -> list[Programme]:
+def list_programmes(
+    uow: MentoringUnitOfWork,
+    limit: int,
+    after: TimeKey | None,
+    status: ProgrammeStatus | None = None,
+) -> list[Programme]:
     with uow.read() as tx:
-        return tx.programmes.find(limit, after)
+        return tx.programmes.find(limit, after, status)
 
 
 def list_enrolments(
@@ -184,8 +192,10 @@ def create_programme(uow: MentoringUnitOfWork, command: CreateProgramme) -> Prog
 
 
 def edit_programme(uow: MentoringUnitOfWork, command: EditProgramme) -> Programme:
-    """Change some fields; its dates must still hold its sessions (not checked: they
-    are checked when sessions are scheduled). No event: nothing downstream needs it."""
+    """Change some fields (422 for invalid ones, e.g. an end before the start). The new
+    dates must still hold the sessions and joint meetings that are not cancelled, and a
+    competency an enrolment or goal uses stays (409 otherwise). No event: nothing
+    downstream needs it."""
     with uow.begin() as tx:
         programme = _programme(tx, command.programme_id, lock=True)
         _check_version(programme.version, command.expected_version)
@@ -198,13 +208,55 @@ def edit_programme(uow: MentoringUnitOfWork, command: EditProgramme) -> Programm
         if "name" in changes and changes["name"] is None:
             raise invalid("name", "A programme needs a name.")
         edited = programme.edit(**changes)
+        if (edited.starts_on, edited.ends_on) != (programme.starts_on, programme.ends_on):
+            _check_dates_hold(tx, edited)
+        dropped = set(programme.competencies) - set(edited.competencies)
+        if dropped:
+            _check_unused(tx, programme.id, dropped)
         tx.programmes.save(edited)
         return edited
 
 
+def _check_dates_hold(tx: MentoringTx, programme: Programme) -> None:
+    """409 when a session or joint meeting that is not cancelled would fall outside."""
+    dates = f"{programme.starts_on} to {programme.ends_on}"
+    for session in tx.sessions.of_programme(programme.id):
+        if session.status is not SessionStatus.CANCELLED and not programme.holds(
+            session.starts_at, session.ends_at, session.timezone
+        ):
+            raise Conflict(
+                f"The {session.status} session {session.id} of {session.starts_at.isoformat()} "
+                f"would fall outside the new dates ({dates}); reschedule or cancel it first."
+            )
+    for meeting in tx.meetings.of_programme(programme.id):
+        if meeting.status is not SessionStatus.CANCELLED and not programme.holds(
+            meeting.starts_at, meeting.ends_at, meeting.timezone
+        ):
+            raise Conflict(
+                f"The {meeting.status} joint meeting {meeting.id} of "
+                f"{meeting.starts_at.isoformat()} would fall outside the new dates ({dates}); "
+                "reschedule or cancel it first."
+            )
+
+
+def _check_unused(tx: MentoringTx, programme_id: str, dropped: set[Competency]) -> None:
+    """409 when an enrolment or a goal of the programme uses a competency dropped."""
+    enrolled = {c for e in tx.enrolments.of_programme(programme_id) for c in e.competency_names}
+    pair_ids = [p.id for p in tx.pairs.of_programme(programme_id)]
+    aimed = {g.competency for g in tx.goals.of_pairs(pair_ids)}
+    for users, used in (("enrolments", enrolled), ("goals", aimed)):
+        still = sorted(dropped & used)
+        if still:
+            raise Conflict(
+                f"Competencies used by the programme's {users} cannot be dropped: "
+                f"{', '.join(still)}."
+            )
+
+
 def move_programme(uow: MentoringUnitOfWork, command: MoveProgramme) -> Programme:
     """``open``: enrolment opens; ``launch``: the programme runs; ``close``: it ends,
-    its active pairs complete and pending proposals are dropped."""
+    its active pairs complete, pending proposals are dropped and the sessions and joint
+    meetings still to come are cancelled (with their events)."""
     with uow.begin() as tx:
         programme = _programme(tx, command.programme_id, lock=True)
         _check_version(programme.version, command.expected_version)
@@ -225,6 +277,12 @@ def move_programme(uow: MentoringUnitOfWork, command: MoveProgramme) -> Programm
                 completed = pair.complete(at)
                 tx.pairs.save(completed)
                 _emit_ended(tx, completed, moved)
+            for session in tx.sessions.of_programme(moved.id):
+                if session.status is SessionStatus.SCHEDULED and session.starts_at > at:
+                    _save_cancelled_session(tx, session.cancel(CANCELLED_BY_CLOSING))
+            for meeting in tx.meetings.of_programme(moved.id):
+                if meeting.status is SessionStatus.SCHEDULED and meeting.starts_at > at:
+                    _save_cancelled_meeting(tx, meeting.cancel(CANCELLED_BY_CLOSING))
         return moved
 
 
@@ -242,6 +300,8 @@ def enrol(uow: MentoringUnitOfWork, command: Enrol) -> Enrolment:
             )
         cluster = tx.clusters.get(person.cluster_id) if person.cluster_id else None
         if command.role is Role.MENTEE:
+            if command.capacity is not None:
+                raise invalid("capacity", "Only a mentor has a capacity; a mentee takes none.")
             _check_mentee_cluster(person, cluster)
         existing = tx.enrolments.of_person(programme.id, person.id)
         if existing is not None:
@@ -585,13 +645,17 @@ def complete_session(uow: MentoringUnitOfWork, command: CompleteSession) -> Sess
 def cancel_session(uow: MentoringUnitOfWork, command: CancelSession) -> Session:
     with uow.begin() as tx:
         cancelled = _session(tx, command.session_id).cancel(_tidy_or_none(command.reason))
-        tx.sessions.save(cancelled)
-        tx.emit(
-            "mentoring.session.cancelled",
-            subject=cancelled.id,
-            data={**session_data(cancelled), "reason": cancelled.cancel_reason},
-        )
+        _save_cancelled_session(tx, cancelled)
         return cancelled
+
+
+def _save_cancelled_session(tx: MentoringTx, cancelled: Session) -> None:
+    tx.sessions.save(cancelled)
+    tx.emit(
+        "mentoring.session.cancelled",
+        subject=cancelled.id,
+        data={**session_data(cancelled), "reason": cancelled.cancel_reason},
+    )
 
 
 # -- joint meetings ------------------------------------------------------------------
@@ -600,7 +664,7 @@ def schedule_meeting(uow: MentoringUnitOfWork, command: ScheduleMeeting) -> Meet
     service hosts it as an online event with all of them registered)."""
     with uow.begin() as tx:
         programme = _programme(tx, command.programme_id)
-        programme.check_pairing()
+        programme.check_meetings("Joint meetings are scheduled")
         meeting = Meeting(
             programme_id=programme.id,
             title=tidy(command.title),
@@ -621,7 +685,7 @@ def reschedule_meeting(uow: MentoringUnitOfWork, command: RescheduleMeeting) -> 
     with uow.begin() as tx:
         meeting = _meeting(tx, command.meeting_id)
         programme = _programme(tx, meeting.programme_id)
-        programme.check_pairing()
+        programme.check_meetings("Joint meetings are rescheduled")
         moved = meeting.reschedule(
             utc(command.starts_at), utc(command.ends_at), command.timezone or meeting.timezone
         )
@@ -642,13 +706,17 @@ def reschedule_meeting(uow: MentoringUnitOfWork, command: RescheduleMeeting) -> 
 def cancel_meeting(uow: MentoringUnitOfWork, command: CancelMeeting) -> Meeting:
     with uow.begin() as tx:
         cancelled = _meeting(tx, command.meeting_id).cancel(_tidy_or_none(command.reason))
-        tx.meetings.save(cancelled)
-        tx.emit(
-            "mentoring.meeting.cancelled",
-            subject=cancelled.id,
-            data={**meeting_data(cancelled), "reason": cancelled.cancel_reason},
-        )
+        _save_cancelled_meeting(tx, cancelled)
         return cancelled
+
+
+def _save_cancelled_meeting(tx: MentoringTx, cancelled: Meeting) -> None:
+    tx.meetings.save(cancelled)
+    tx.emit(
+        "mentoring.meeting.cancelled",
+        subject=cancelled.id,
+        data={**meeting_data(cancelled), "reason": cancelled.cancel_reason},
+    )
 
 
 def _participants(tx: MentoringTx, programme_id: str) -> tuple[str, ...]:
@@ -718,7 +786,7 @@ def report(uow: MentoringUnitOfWork, programme_id: str) -> dict[str, Any]:
         sessions = tx.sessions.of_programme(programme.id)
         goals = tx.goals.of_pairs(pair_ids)
         feedback = tx.feedback.of_pairs(pair_ids)
-        meetings = tx.meetings.find(programme.id, 10_000, None)
+        meetings = tx.meetings.of_programme(programme.id)
         people = tx.people.many([p for pair in pairs for p in pair.person_ids])
     held = [s for s in sessions if s.status is SessionStatus.COMPLETED]
     rows = []
@@ -755,6 +823,7 @@ def report(uow: MentoringUnitOfWork, programme_id: str) -> dict[str, Any]:
             "bilateral_sessions": sum(s.kind is SessionKind.BILATERAL for s in held),
             "group_sessions": sum(s.kind is SessionKind.GROUP for s in held),
             "sessions_scheduled": sum(s.status is SessionStatus.SCHEDULED for s in sessions),
+            "goals": sum(_counts(g) for g in goals),
             "joint_meetings": sum(m.status is not SessionStatus.CANCELLED for m in meetings),
             "attendance_rate": _ratio(sum(len(s.attended) for s in held), slots),
             "goal_progress": _mean([g.progress for g in goals if _counts(g)]),

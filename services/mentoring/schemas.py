@@ -57,6 +57,12 @@ def _link(**kwargs: Any) -> fields.Url:
     return fields.Url(schemes={"http", "https"}, validate=validate.Length(max=500), **kwargs)
 
 
+def _int(**kwargs: Any) -> fields.Integer:
+    """An integer input: JSON numbers without a fraction only (``50.5``, ``"50"`` and
+    ``true`` answer 422 rather than being converted)."""
+    return fields.Integer(strict=True, **kwargs)
+
+
 def _time(**kwargs: Any) -> fields.AwareDateTime:
     return fields.AwareDateTime(**TIME, **kwargs)  # type: ignore[arg-type]
 
@@ -95,13 +101,17 @@ class ProgrammeSchema(Schema):
     updated_at = fields.AwareDateTime(required=True)
 
 
+class ProgrammeListArgs(PageArgs):
+    status = fields.String(validate=choices(ProgrammeStatus))
+
+
 ProgrammePage = page_schema(ProgrammeSchema, "ProgrammePage")
 
 
 # -- enrolments ----------------------------------------------------------------------
 class CompetencyLevel(Schema):
     competency = fields.String(required=True, validate=choices(Competency))
-    level = fields.Integer(
+    level = _int(
         load_default=3,
         validate=validate.Range(min=1, max=5),
         metadata={"description": "1 (basics) to 5 (expert); a mentee's level today"},
@@ -127,7 +137,7 @@ class EnrolmentWrite(Schema):
         metadata={"description": "Default: the sectors of the person's cluster."},
     )
     availability = text(500, allow_none=True)
-    capacity = fields.Integer(
+    capacity = _int(
         allow_none=True,
         validate=validate.Range(min=1, max=50),
         metadata={"description": "Mentees a mentor takes (default 1); not for mentees."},
@@ -221,12 +231,12 @@ class RequiredReason(Schema):
 class GoalWrite(Schema):
     title = _title()
     competency = fields.String(required=True, validate=choices(Competency))
-    progress = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100))
+    progress = _int(load_default=0, validate=validate.Range(min=0, max=100))
 
 
 class GoalPatch(Schema):
     title = _title(required=False)
-    progress = fields.Integer(validate=validate.Range(min=0, max=100))
+    progress = _int(validate=validate.Range(min=0, max=100))
     status = fields.String(validate=choices(GoalStatus))
 
 
@@ -259,9 +269,7 @@ class SessionWrite(Schema):
     )
     title = _title(required=False)
     starts_at = _time(required=True)
-    duration_minutes = fields.Integer(
-        required=True, validate=validate.Range(min=1, max=MAX_SESSION_MINUTES)
-    )
+    duration_minutes = _int(required=True, validate=validate.Range(min=1, max=MAX_SESSION_MINUTES))
     timezone = _zone(load_default="UTC")
     online_link = _link(allow_none=True)
     agenda = text(5000, allow_none=True)
@@ -280,7 +288,7 @@ class GroupSessionWrite(SessionWrite):
 
 class SessionReschedule(Schema):
     starts_at = _time(required=True)
-    duration_minutes = fields.Integer(validate=validate.Range(min=1, max=MAX_SESSION_MINUTES))
+    duration_minutes = _int(validate=validate.Range(min=1, max=MAX_SESSION_MINUTES))
     timezone = _zone()
 
 
@@ -365,7 +373,7 @@ MeetingPage = page_schema(MeetingSchema, "MeetingPage")
 
 # -- feedback ------------------------------------------------------------------------
 class FeedbackWrite(Schema):
-    rating = fields.Integer(required=True, validate=validate.Range(min=1, max=5))
+    rating = _int(required=True, validate=validate.Range(min=1, max=5))
     comment = text(2000, allow_none=True)
     session_id = fields.String(
         allow_none=True,
@@ -420,6 +428,7 @@ class ReportTotals(Schema):
     bilateral_sessions = fields.Integer(required=True)
     group_sessions = fields.Integer(required=True)
     sessions_scheduled = fields.Integer(required=True)
+    goals = fields.Integer(required=True, metadata={"description": "not dropped"})
     joint_meetings = fields.Integer(required=True)
     attendance_rate = fields.Float(allow_none=True)
     goal_progress = fields.Float(allow_none=True)

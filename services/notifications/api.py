@@ -30,6 +30,7 @@ from services.notifications.domain.commands import (
     UpdateSubscription,
 )
 from services.notifications.domain.model import (
+    LANGUAGES,
     Category,
     Channel,
     Notification,
@@ -319,9 +320,13 @@ class TemplatePreview(MethodView):
     @blueprint.response(200, s.PreviewSchema)
     def post(self, data: dict[str, Any], event_type: str, language: str) -> Any:
         """Render a template with sample data (or the data given, checked against the
-        catalogue); a language without a template falls back to English."""
+        catalogue) in en, fr or ar (another language: 422); a language without a
+        template falls back to English."""
         if event_type not in SAMPLES:
             raise NotFound(f"No template for {event_type!r}.")
+        if language not in LANGUAGES:
+            message = f"Not a language of the platform: one of {', '.join(sorted(LANGUAGES))}."
+            raise InvalidInput(message, errors={"language": [message]})
         sample = data.get("data")
         if sample is not None:
             try:

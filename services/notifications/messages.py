@@ -7,7 +7,11 @@ every value escaped. A language without a template falls back to English.
 
 What a template sees: ``recipient`` (``id``, ``name``), ``data`` (the event's data, as
 in the catalogue), ``action`` (a link to show as a button, if any) and the filters
-``when`` (a time, in the recipient's language and the event's time zone) and ``day``.
+``when`` (a time, in the recipient's language and the event's time zone) and ``day``;
+``reasons`` (a match's English reason strings, told in the language, with the score)
+and ``session_title`` (a session's English default title, in the language): see
+``wording``. A French or Arabic message never carries the other services' English
+strings as they are.
 """
 
 from __future__ import annotations
@@ -86,7 +90,8 @@ TEMPLATES: dict[str, dict[str, Template]] = {
             _OTHER + "Bonjour {{ recipient.name }},\n\n"
             "Dans {{ data.programme_name }}, vous formez un binôme avec {{ other.name }}, "
             "qui sera votre {{ 'mentoré·e' if mine == data.mentor else 'mentor' }}.\n\n"
-            "{% if data.reasons %}Pourquoi vous : {{ data.reasons | join(' ; ') }}.{% endif %}",
+            "{% set why = data.reasons | reasons(data.score) %}"
+            "{% if why %}Pourquoi vous : {{ why | join(' ; ') }}.{% endif %}",
         ),
         "ar": Template(
             _OTHER + "{{ 'المستفيد من إرشادك' if mine == data.mentor else 'مرشدك' }}: "
@@ -94,7 +99,8 @@ TEMPLATES: dict[str, dict[str, Template]] = {
             _OTHER + "عزيزي/عزيزتي {{ recipient.name }}،\n\n"
             "في {{ data.programme_name }}، تم تكوين ثنائي بينك وبين {{ other.name }} "
             "({{ 'المستفيد من إرشادك' if mine == data.mentor else 'مرشدك' }}).\n\n"
-            "{% if data.reasons %}أسباب التوافق: {{ data.reasons | join('، ') }}.{% endif %}",
+            "{% set why = data.reasons | reasons(data.score) %}"
+            "{% if why %}أسباب التوافق: {{ why | join('؛ ') }}.{% endif %}",
         ),
     },
     "mentoring.pair.ended": {
@@ -129,17 +135,17 @@ TEMPLATES: dict[str, dict[str, Template]] = {
             "The invitation is attached for your calendar.",
         ),
         "fr": Template(
-            "Séance de mentorat : {{ data.title }}, {{ data.starts_at | day }}",
+            "Séance de mentorat : {{ data.title | session_title }}, {{ data.starts_at | day }}",
             "Bonjour {{ recipient.name }},\n\n"
-            "Une séance de mentorat est prévue : {{ data.title }}.\n\n"
+            "Une séance de mentorat est prévue : {{ data.title | session_title }}.\n\n"
             "Quand : du {{ data.starts_at | when }} au {{ data.ends_at | when }}.\n\n"
             "{% if data.agenda %}Ordre du jour : {{ data.agenda }}\n\n{% endif %}"
             "L'invitation est jointe pour votre agenda.",
         ),
         "ar": Template(
-            "جلسة إرشاد: {{ data.title }}، {{ data.starts_at | day }}",
+            "جلسة إرشاد: {{ data.title | session_title }}، {{ data.starts_at | day }}",
             "عزيزي/عزيزتي {{ recipient.name }}،\n\n"
-            "تمت جدولة جلسة إرشاد: {{ data.title }}.\n\n"
+            "تمت جدولة جلسة إرشاد: {{ data.title | session_title }}.\n\n"
             "الموعد: من {{ data.starts_at | when }} إلى {{ data.ends_at | when }}.\n\n"
             "{% if data.agenda %}جدول الأعمال: {{ data.agenda }}\n\n{% endif %}"
             "الدعوة مرفقة لإضافتها إلى تقويمك.",
@@ -155,17 +161,18 @@ TEMPLATES: dict[str, dict[str, Template]] = {
             "The updated invitation is attached.",
         ),
         "fr": Template(
-            "Séance déplacée : {{ data.title }}, désormais le {{ data.starts_at | day }}",
+            "Séance déplacée : {{ data.title | session_title }}, "
+            "désormais le {{ data.starts_at | day }}",
             "Bonjour {{ recipient.name }},\n\n"
-            "La séance {{ data.title }} a été déplacée.\n\n"
+            "La séance {{ data.title | session_title }} a été déplacée.\n\n"
             "Désormais : du {{ data.starts_at | when }} au {{ data.ends_at | when }} "
             "(au lieu du {{ data.previous_starts_at | when }}).\n\n"
             "L'invitation mise à jour est jointe.",
         ),
         "ar": Template(
-            "تغيير موعد الجلسة: {{ data.title }}، الآن {{ data.starts_at | day }}",
+            "تغيير موعد الجلسة: {{ data.title | session_title }}، الآن {{ data.starts_at | day }}",
             "عزيزي/عزيزتي {{ recipient.name }}،\n\n"
-            "تم تغيير موعد الجلسة {{ data.title }}.\n\n"
+            "تم تغيير موعد الجلسة {{ data.title | session_title }}.\n\n"
             "الموعد الجديد: من {{ data.starts_at | when }} إلى {{ data.ends_at | when }} "
             "(بدلًا من {{ data.previous_starts_at | when }}).\n\n"
             "الدعوة المحدثة مرفقة.",
@@ -179,15 +186,16 @@ TEMPLATES: dict[str, dict[str, Template]] = {
             "{% if data.reason %}\n\nReason: {{ data.reason }}{% endif %}",
         ),
         "fr": Template(
-            "Séance annulée : {{ data.title }}",
+            "Séance annulée : {{ data.title | session_title }}",
             "Bonjour {{ recipient.name }},\n\n"
-            "La séance {{ data.title }} du {{ data.starts_at | when }} est annulée."
+            "La séance {{ data.title | session_title }} du {{ data.starts_at | when }} est annulée."
             "{% if data.reason %}\n\nMotif : {{ data.reason }}{% endif %}",
         ),
         "ar": Template(
-            "إلغاء الجلسة: {{ data.title }}",
+            "إلغاء الجلسة: {{ data.title | session_title }}",
             "عزيزي/عزيزتي {{ recipient.name }}،\n\n"
-            "تم إلغاء الجلسة {{ data.title }} المقررة في {{ data.starts_at | when }}."
+            "تم إلغاء الجلسة {{ data.title | session_title }} "
+            "المقررة في {{ data.starts_at | when }}."
             "{% if data.reason %}\n\nالسبب: {{ data.reason }}{% endif %}",
         ),
     },

@@ -359,6 +359,14 @@ def record_webhook_attempt(
 
 
 # -- the inbox and preferences -------------------------------------------------------------
+def _known(tx: NotificationsTx, person_id: str) -> None:
+    """404 unless the person is in the registry's copy (and not removed): nothing is
+    read or stored for an unknown person, whoever asks."""
+    recipient = tx.recipients.many([person_id]).get(person_id)
+    if recipient is None or recipient.removed:
+        raise NotFound(f"No recipient {person_id!r}.")
+
+
 def list_notifications(
     uow: NotificationsUnitOfWork,
     query: NotificationQuery,
@@ -367,11 +375,13 @@ def list_notifications(
 ) -> tuple[list[Notification], int]:
     """A page of the person's notifications (newest first) and their unread count."""
     with uow.read() as tx:
+        _known(tx, query.person_id)
         return tx.notifications.find(query, limit, after), tx.notifications.unread(query.person_id)
 
 
 def mark_read(uow: NotificationsUnitOfWork, command: MarkRead) -> Notification:
     with uow.begin() as tx:
+        _known(tx, command.person_id)
         notification = tx.notifications.get(command.notification_id)
         if (
             notification is None
@@ -387,17 +397,22 @@ def mark_read(uow: NotificationsUnitOfWork, command: MarkRead) -> Notification:
 
 def mark_all_read(uow: NotificationsUnitOfWork, command: MarkAllRead) -> int:
     with uow.begin() as tx:
+        _known(tx, command.person_id)
         return tx.notifications.mark_all_read(command.person_id, now())
 
 
 def get_preferences(uow: NotificationsUnitOfWork, person_id: str) -> Preferences:
     """The person's preferences (the defaults, everything on, if never saved)."""
     with uow.read() as tx:
+        _known(tx, person_id)
         return tx.preferences.many([person_id]).get(person_id) or Preferences(person_id)
 
 
 def set_preferences(uow: NotificationsUnitOfWork, command: SetPreferences) -> Preferences:
+    """Set the switches given (others kept). A write that changes nothing saves nothing
+    and keeps the version (another client's ``If-Match`` stays valid)."""
     with uow.begin() as tx:
+        _known(tx, command.person_id)
         current = tx.preferences.many([command.person_id]).get(command.person_id)
         current = current or Preferences(command.person_id)
         if command.expected_version is not None and command.expected_version != current.version:
@@ -405,6 +420,8 @@ def set_preferences(uow: NotificationsUnitOfWork, command: SetPreferences) -> Pr
         updated = current.changed(
             {channel: dict(switches) for channel, switches in command.switches.items()}, now()
         )
+        if updated.opted_out == current.opted_out:
+            return current
         tx.preferences.save(updated)
         return updated
 

@@ -21,6 +21,7 @@ from jinja2 import ChainableUndefined, Template
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
+from services.notifications import wording
 from services.notifications.domain.model import (
     DEFAULT_LANGUAGE,
     RIGHT_TO_LEFT,
@@ -142,8 +143,9 @@ def _action(data: Mapping[str, Any]) -> str | None:
 
 @cache
 def _compile(environment: SandboxedEnvironment, source: str, language: str, zone: str) -> Template:
-    """A template with the ``when`` and ``day`` filters of one language and zone (one
-    compiled copy per combination: compiling costs far more than rendering)."""
+    """A template with the filters of one language and zone (one compiled copy per
+    combination: compiling costs far more than rendering): ``when`` and ``day``, and
+    ``reasons`` / ``session_title`` (see :mod:`~services.notifications.wording`)."""
     tz = _zone(zone)
 
     def when(value: Any) -> str:
@@ -160,6 +162,13 @@ def _compile(environment: SandboxedEnvironment, source: str, language: str, zone
         return format_date(moment.astimezone(tz).date(), "long", locale=language)
 
     overlay = environment.overlay()
-    overlay.filters["when"] = when
-    overlay.filters["day"] = day
+    # an overlay shares its parent's filters dict: give it its own, or every compiled
+    # template would use the filters (language, zone) of the last one compiled
+    overlay.filters = {
+        **environment.filters,
+        "when": when,
+        "day": day,
+        "reasons": lambda values, score=None: wording.reasons(values, language, score),
+        "session_title": lambda value: wording.title(value, language),
+    }
     return overlay.from_string(source)

@@ -85,7 +85,14 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "sectors": ["agrifood"],
         "capacity": None,
     },
-    "mentoring.pair.matched": {**_PAIR, "score": 0.82, "reasons": ["both speak French"]},
+    "mentoring.pair.matched": {
+        **_PAIR,
+        "score": 0.82,
+        "reasons": [
+            "shared language: fr",
+            "competency fit: offers 1 of 2 wanted competencies: funding",
+        ],
+    },
     "mentoring.pair.ended": {**_PAIR, "status": "ended", "reason": "The cluster was deactivated."},
     "mentoring.session.scheduled": _SESSION,
     "mentoring.session.rescheduled": {**_SESSION, **_MOVED},

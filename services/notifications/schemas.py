@@ -16,6 +16,17 @@ from shared.http.fields import choices, text
 from shared.http.pagination import PageArgs, page_schema
 
 
+class StrictBoolean(fields.Boolean):
+    """A JSON ``true`` or ``false`` only (no ``"no"``, ``1`` or ``"true"``: 422)."""
+
+    default_error_messages = {"invalid": "Not a boolean: only true or false."}  # noqa: RUF012
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
 # -- the inbox -------------------------------------------------------------------------
 class NotificationSchema(Schema):
     id = fields.String(required=True)
@@ -62,7 +73,7 @@ class MarkedAll(Schema):
 def _switches(required: bool) -> type[Schema]:
     return Schema.from_dict(
         {
-            category.value: fields.Boolean(required=required, metadata={"description": "on?"})
+            category.value: StrictBoolean(required=required, metadata={"description": "on?"})
             for category in Category
         },
         name="SwitchesFull" if required else "Switches",
@@ -119,7 +130,7 @@ class SubscriptionWrite(Schema):
 
 
 class SubscriptionPatch(SubscriptionWrite):
-    active = fields.Boolean(metadata={"description": "true enables a disabled subscription"})
+    active = StrictBoolean(metadata={"description": "true enables a disabled subscription"})
 
 
 class SubscriptionSchema(Schema):

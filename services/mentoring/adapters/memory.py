@@ -27,6 +27,7 @@ from services.mentoring.domain.model import (
     PersonChange,
     PersonCopy,
     Programme,
+    ProgrammeStatus,
     Role,
     Session,
 )
@@ -86,8 +87,11 @@ class FakeProgrammes(Programmes):
         stored = self.rows[programme.id]
         self.rows[programme.id] = replace(programme, created_at=stored.created_at)
 
-    def find(self, limit: int, after: TimeKey | None) -> list[Programme]:
-        return _page(list(self.rows.values()), _created, limit, after)
+    def find(
+        self, limit: int, after: TimeKey | None, status: ProgrammeStatus | None = None
+    ) -> list[Programme]:
+        found = [p for p in self.rows.values() if status is None or p.status is status]
+        return _page(found, _created, limit, after)
 
 
 class FakeEnrolments(Enrolments):
@@ -286,6 +290,10 @@ class FakeMeetings(Meetings):
         self.rows[meeting.id] = replace(
             meeting, person_ids=stored.person_ids, created_at=stored.created_at
         )
+
+    def of_programme(self, programme_id: str) -> list[Meeting]:
+        found = [m for m in self.rows.values() if m.programme_id == programme_id]
+        return sorted(found, key=_starts)
 
     def find(self, programme_id: str, limit: int, after: TimeKey | None) -> list[Meeting]:
         found = [m for m in self.rows.values() if m.programme_id == programme_id]

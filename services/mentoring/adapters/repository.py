@@ -101,9 +101,14 @@ class SqlProgrammes(Programmes):
             update(programmes).where(programmes.c.id == programme.id).values(**values)
         )
 
-    def find(self, limit: int, after: TimeKey | None) -> list[Programme]:
+    def find(
+        self, limit: int, after: TimeKey | None, status: ProgrammeStatus | None = None
+    ) -> list[Programme]:
         columns = (programmes.c.created_at, programmes.c.id)
-        statement = _after(select(programmes).order_by(*columns).limit(limit), columns, after)
+        query = select(programmes).order_by(*columns).limit(limit)
+        if status is not None:
+            query = query.where(programmes.c.status == status.value)
+        statement = _after(query, columns, after)
         return [_programme(row) for row in self.session.execute(statement)]
 
 
@@ -330,6 +335,14 @@ class SqlMeetings(Meetings):
         for key in ("id", "programme_id", "person_ids", "created_at"):
             values.pop(key)
         self.session.execute(update(meetings).where(meetings.c.id == meeting.id).values(**values))
+
+    def of_programme(self, programme_id: str) -> list[Meeting]:
+        query = (
+            select(meetings)
+            .where(meetings.c.programme_id == programme_id)
+            .order_by(meetings.c.starts_at, meetings.c.id)
+        )
+        return [_meeting(row) for row in self.session.execute(query)]
 
     def find(self, programme_id: str, limit: int, after: TimeKey | None) -> list[Meeting]:
         columns = (meetings.c.starts_at, meetings.c.id)

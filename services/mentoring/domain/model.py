@@ -93,6 +93,8 @@ MAX_SESSION_MINUTES = 8 * 60
 
 PERSON_REMOVED = "The person was removed from the registry."
 PROGRAMME_CLOSED = "The programme ended."
+CANCELLED_BY_CLOSING = "The programme was closed."
+"""Why closing a programme cancels its sessions and joint meetings still to come."""
 
 
 def new_id() -> str:
@@ -241,23 +243,35 @@ class Programme:
                 f"Pairs are made while a programme is open or running; it is {self.status}."
             )
 
+    def check_meetings(self, what: str) -> None:
+        """Joint meetings: scheduled and moved while the programme is open or running."""
+        if self.status not in (ProgrammeStatus.OPEN, ProgrammeStatus.RUNNING):
+            raise InvalidTransition(
+                f"{what} only while the programme is open or running; it is {self.status}."
+            )
+
     def check_running(self, what: str) -> None:
         if self.status is not ProgrammeStatus.RUNNING:
             raise InvalidTransition(f"{what} only while the programme runs; it is {self.status}.")
 
     def check_in_dates(self, starts_at: datetime, ends_at: datetime, timezone: str) -> None:
         """A session or meeting takes place within the programme's dates (in its zone)."""
-        from zoneinfo import ZoneInfo
-
-        zone = ZoneInfo(timezone)
-        first = datetime.combine(self.starts_on, time.min, zone)
-        last = datetime.combine(self.ends_on + timedelta(days=1), time.min, zone)
-        if starts_at < first or ends_at > last:
+        if not self.holds(starts_at, ends_at, timezone):
             raise invalid(
                 "starts_at",
                 f"It must take place within the programme's dates "
                 f"({self.starts_on} to {self.ends_on}).",
             )
+
+    def holds(self, starts_at: datetime, ends_at: datetime, timezone: str) -> bool:
+        """Whether a session or meeting so placed is within the programme's dates (from
+        the first day's midnight to the last day's end, in ``timezone``)."""
+        from zoneinfo import ZoneInfo
+
+        zone = ZoneInfo(timezone)
+        first = datetime.combine(self.starts_on, time.min, zone)
+        last = datetime.combine(self.ends_on + timedelta(days=1), time.min, zone)
+        return first <= starts_at and ends_at <= last
 
     def _move(self, source: ProgrammeStatus, target: ProgrammeStatus, verb: str) -> Programme:
         if self.status is not source:

@@ -35,6 +35,7 @@ from services.mentoring.domain.model import (
     PersonChange,
     PersonCopy,
     Programme,
+    ProgrammeStatus,
     Role,
     Session,
 )
@@ -65,8 +66,10 @@ class Programmes(ABC):
         """Store the new state (``created_at`` kept)."""
 
     @abstractmethod
-    def find(self, limit: int, after: TimeKey | None) -> list[Programme]:
-        """By (created_at, id)."""
+    def find(
+        self, limit: int, after: TimeKey | None, status: ProgrammeStatus | None = None
+    ) -> list[Programme]:
+        """By (created_at, id); only those in ``status`` when given."""
 
 
 class Enrolments(ABC):
@@ -172,6 +175,10 @@ class Meetings(ABC):
 
     @abstractmethod
     def save(self, meeting: Meeting) -> None: ...
+
+    @abstractmethod
+    def of_programme(self, programme_id: str) -> list[Meeting]:
+        """All of the programme's meetings, by (starts_at, id)."""
 
     @abstractmethod
     def find(self, programme_id: str, limit: int, after: TimeKey | None) -> list[Meeting]:

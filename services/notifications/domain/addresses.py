@@ -77,7 +77,9 @@ def parse(url: str) -> tuple[str, str, int]:
         raise _invalid("The URL has no host.")
     if parts.username or parts.password:
         raise _invalid("Credentials in the URL are not allowed.")
-    return scheme, host, port or (443 if scheme == "https" else 80)
+    if port == 0:
+        raise _invalid("Port 0 is not a port one can connect to.")
+    return scheme, host, port if port is not None else (443 if scheme == "https" else 80)
 
 
 def _addresses(host: str, port: int, resolve: Resolve) -> list[str]:

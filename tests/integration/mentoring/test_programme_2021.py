@@ -230,7 +230,14 @@ def test_the_2021_programme_played_through_the_api(mentoring: ServiceHarness) ->
     assert as_csv.status_code == 200 and as_csv.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(as_csv.get_data(as_text=True))))
     assert len(rows) == 14 and rows[-1]["pair_id"] == "total"
-    assert rows[-1]["status"] == "13 pairs" and rows[0]["sessions_held"] == "3"
+    assert rows[0]["sessions_held"] == "3" and rows[0]["goals"] == "1"
+    total = rows[-1]
+    assert list(total) == list(rows[0])  # the pair rows' columns, numbers only
+    assert {k: total[k] for k in ("status", "mentor_id", "mentee_name")} == dict.fromkeys(
+        ("status", "mentor_id", "mentee_name"), ""
+    )
+    assert (total["sessions_held"], total["goals"], total["goal_progress"]) == ("39", "13", "80.0")
+    assert totals["goals"] == 13
 
     types = [e.type for e in mentoring.events()]
     assert types.count("mentoring.enrolment.accepted") == 26

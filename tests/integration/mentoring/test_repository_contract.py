@@ -45,6 +45,7 @@ from services.mentoring.domain.model import (
     Language,
     PairStatus,
     PersonChange,
+    ProgrammeStatus,
     Role,
     SessionKind,
 )
@@ -220,6 +221,11 @@ def scenario(uow: MentoringUnitOfWork) -> dict[str, Any]:
             (f.rating, f.subject, f.comment) for f in tx.feedback.of_pairs([pair.id])
         ]
         seen["meetings"] = [m.person_ids for m in tx.meetings.find(programme.id, 10, None)]
+        seen["programme_meetings"] = [m.title for m in tx.meetings.of_programme(programme.id)]
+        seen["by_status"] = {
+            status: [p.id == programme.id for p in tx.programmes.find(10, None, status)]
+            for status in ProgrammeStatus
+        }
     seen["report"] = ops.report(uow, programme.id)["totals"]
     seen["discarded"] = 0
     with uow.begin() as tx:
@@ -268,6 +274,9 @@ def test_what_every_backend_answers(uow: MentoringUnitOfWork) -> None:
     assert seen["sessions"][0][1] == AT + timedelta(minutes=45)
     assert seen["given"] and [f[:2] for f in seen["feedback"]] == [(5, "session"), (4, "programme")]
     assert seen["meetings"] == [("m1", "m2", "e1", "e2", "e3")]
+    assert seen["programme_meetings"] == ["Joint"]
+    assert seen["by_status"][ProgrammeStatus.RUNNING] == [True]
+    assert seen["by_status"][ProgrammeStatus.OPEN] == seen["by_status"][ProgrammeStatus.CLOSED]
     assert seen["report"]["pairs"] == 1 and seen["report"]["average_rating"] == 4.5
 
 

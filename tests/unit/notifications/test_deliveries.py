@@ -179,6 +179,9 @@ def test_a_delivery_is_retried_by_hand(uow: Uow) -> None:
         "ftp://hooks.example.org/x",
         "http://metadata.google.internal/",
         "https://user:pw@hooks.example.org/",
+        "https://93.184.215.14:0/",
+        "https://hooks.example.org:0/hook",
+        "https://93.184.215.14:99999/",
     ],
 )
 def test_unsafe_urls_are_refused(uow: Uow, url: str) -> None:
