@@ -1,8 +1,8 @@
 """The mentoring service's repositories on SQL (SQLAlchemy Core), and its SQL transaction.
 
-The read copies' upserts are built once per dialect (``_upsert_people``,
-``_upsert_clusters``): one statement per batch of the registry's events, whose update
-applies only to a newer change.
+The read copies' upserts are built once per dialect (``shared.read_copy.upsert_newest``
+for people, ``_upsert_clusters``): one statement per batch of the registry's events,
+whose update applies only to a newer change.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Row, case, delete, insert, or_, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as DbSession
 
 from services.mentoring.adapters.tables import (
@@ -68,6 +67,7 @@ from services.mentoring.domain.ports import (
 from shared.db import utc
 from shared.events.catalogue import Catalogue
 from shared.outbox import Outbox
+from shared.read_copy import dialect_insert, newest_per_id, tombstone, upsert_newest
 from shared.sql_uow import SqlTransaction
 
 _LIVE = [status.value for status in LIVE_PAIR]
@@ -422,38 +422,23 @@ class SqlPeople(People):
         return [row.id for row in rows]
 
     def keep_newest(self, changes: Sequence[PersonChange]) -> None:
-        newest: dict[str, PersonChange] = {}
-        for change in changes:
-            kept = newest.get(change.id)
-            if kept is None or kept.at <= change.at:
-                newest[change.id] = change
         rows = [
             {
-                "id": person_id,
+                "id": change.id,
                 "name": change.name,
                 "language": change.language,
                 "cluster_id": change.cluster_id,
                 "country": change.country,
                 "synced_at": change.at,
             }
-            # in id order: two transactions upserting the same people never deadlock
-            for person_id, change in sorted(newest.items())
+            for change in newest_per_id(changes, lambda c: c.id, lambda c: c.at)
         ]
         if rows:
-            self.session.execute(_upsert_people(self.session.get_bind().dialect.name), rows)
+            dialect = self.session.get_bind().dialect.name
+            self.session.execute(upsert_newest(people, _PERSON_COLUMNS, dialect), rows)
 
     def forget(self, person_id: str, at: datetime) -> None:
-        values = {"name": None, "language": None, "cluster_id": None, "country": None}
-        if self.get(person_id) is None:
-            self.session.execute(
-                insert(people), {"id": person_id, **values, "synced_at": at, "removed_at": at}
-            )
-        else:
-            self.session.execute(
-                update(people)
-                .where(people.c.id == person_id)
-                .values(**values, synced_at=at, removed_at=at)
-            )
+        tombstone(self.session, people, person_id, _PERSON_COLUMNS, at)
 
 
 class SqlClusters(Clusters):
@@ -473,14 +458,9 @@ class SqlClusters(Clusters):
         return {row.id: _cluster(row) for row in rows}
 
     def keep_newest(self, changes: Sequence[ClusterChange]) -> None:
-        newest: dict[str, ClusterChange] = {}
-        for change in changes:
-            kept = newest.get(change.id)
-            if kept is None or kept.at <= change.at:
-                newest[change.id] = change
         rows = [
             {
-                "id": cluster_id,
+                "id": change.id,
                 "name": change.name,
                 "country": change.country,
                 "region": change.region,
@@ -489,7 +469,7 @@ class SqlClusters(Clusters):
                 "details_at": change.at,
                 "status_at": change.at,
             }
-            for cluster_id, change in sorted(newest.items())
+            for change in newest_per_id(changes, lambda c: c.id, lambda c: c.at)
         ]
         if rows:
             self.session.execute(_upsert_clusters(self.session.get_bind().dialect.name), rows)
@@ -525,22 +505,17 @@ class SqlClusters(Clusters):
         return True
 
     def forget(self, cluster_id: str, at: datetime) -> None:
-        values = {
-            "name": None,
-            "country": None,
-            "region": None,
-            "sectors": [],
-            "active": False,
-            "details_at": at,
-            "status_at": at,
-            "removed_at": at,
-        }
-        if self.get(cluster_id) is None:
-            self.session.execute(insert(clusters), {"id": cluster_id, **values})
-        else:
-            self.session.execute(
-                update(clusters).where(clusters.c.id == cluster_id).values(**values)
-            )
+        """A tombstone with both of the copy's times (details and status) at the removal;
+        ``sectors`` and ``active`` cannot be NULL: emptied and false."""
+        tombstone(
+            self.session,
+            clusters,
+            cluster_id,
+            ("name", "country", "region"),
+            at,
+            at_columns=("details_at", "status_at"),
+            values={"sectors": [], "active": False},
+        )
 
 
 class SqlMentoringTx(SqlTransaction, MentoringTx):
@@ -560,30 +535,14 @@ class SqlMentoringTx(SqlTransaction, MentoringTx):
 
 
 # -- statements built once -----------------------------------------------------------
-def _insert(dialect: str, table: Any) -> Any:
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-
-
-@cache
-def _upsert_people(dialect: str) -> Any:
-    """INSERT … ON CONFLICT DO UPDATE where the change is newer and the person not removed."""
-    statement = _insert(dialect, people)
-    fresh = statement.excluded
-    return statement.on_conflict_do_update(
-        index_elements=[people.c.id],
-        set_={
-            column: fresh[column]
-            for column in ("name", "language", "cluster_id", "country", "synced_at")
-        },
-        where=(people.c.synced_at <= fresh.synced_at) & people.c.removed_at.is_(None),
-    )
+_PERSON_COLUMNS = ("name", "language", "cluster_id", "country")
 
 
 @cache
 def _upsert_clusters(dialect: str) -> Any:
     """Details newer than the copy's details, and the status they carry if newer than
     the copy's status (a deactivation may have come later); tombstones stay."""
-    statement = _insert(dialect, clusters)
+    statement = dialect_insert(clusters, dialect)
     fresh = statement.excluded
     newer_details = or_(clusters.c.details_at.is_(None), clusters.c.details_at <= fresh.details_at)
     newer_status = clusters.c.status_at <= fresh.status_at

@@ -54,6 +54,7 @@ from shared.db import utc
 from shared.errors import PreconditionFailed
 from shared.events.catalogue import Catalogue
 from shared.outbox import Outbox
+from shared.read_copy import newest_per_id, tombstone, upsert_newest
 from shared.sql_uow import SqlTransaction
 
 _PENDING = DeliveryStatus.PENDING.value
@@ -89,44 +90,25 @@ class SqlRecipients(Recipients):
         }
 
     def keep_newest(self, changes: Sequence[RecipientChange]) -> None:
-        newest: dict[str, RecipientChange] = {}
-        for change in changes:
-            kept = newest.get(change.id)
-            if kept is None or kept.at <= change.at:
-                newest[change.id] = change
         rows = [
             {
-                "id": person_id,
+                "id": change.id,
                 "name": change.name,
                 "email": change.email,
                 "language": change.language,
                 "synced_at": change.at,
             }
-            for person_id, change in sorted(newest.items())  # id order: no deadlocks
+            for change in newest_per_id(changes, lambda c: c.id, lambda c: c.at)
         ]
         if rows:
-            self.session.execute(_upsert_recipients(_dialect(self.session)), rows)
+            statement = upsert_newest(recipients, _RECIPIENT_COLUMNS, _dialect(self.session))
+            self.session.execute(statement, rows)
 
     def forget(self, person_id: str, at: datetime) -> None:
-        values = {"name": None, "email": None, "language": None, "synced_at": at, "removed_at": at}
-        if self.many([person_id]):
-            self.session.execute(
-                update(recipients).where(recipients.c.id == person_id).values(**values)
-            )
-        else:
-            self.session.execute(insert(recipients), {"id": person_id, **values})
+        tombstone(self.session, recipients, person_id, _RECIPIENT_COLUMNS, at)
 
 
-@cache
-def _upsert_recipients(dialect: str) -> Any:
-    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert_(recipients)
-    fresh = statement.excluded
-    return statement.on_conflict_do_update(
-        index_elements=[recipients.c.id],
-        set_={column: fresh[column] for column in ("name", "email", "language", "synced_at")},
-        where=(recipients.c.synced_at <= fresh.synced_at) & recipients.c.removed_at.is_(None),
-    )
+_RECIPIENT_COLUMNS = ("name", "email", "language")
 
 
 class SqlPreferences(PreferencesRepo):
