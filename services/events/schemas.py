@@ -40,6 +40,7 @@ class EventWrite(Schema):
         metadata={"description": "IANA time zone of the venue, e.g. Africa/Casablanca"},
     )
     capacity = fields.Integer(
+        strict=True,
         allow_none=True,
         validate=validate.Range(min=1, max=100_000),
         metadata={"description": "Seats; leave out or null for no limit."},

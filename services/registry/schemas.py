@@ -86,13 +86,15 @@ class ClusterWrite(Schema):
         validate=validate.Length(max=20),
     )
     founded = fields.Integer(
-        allow_none=True, validate=validate.Range(min=1800, max=date.today().year)
+        strict=True, allow_none=True, validate=validate.Range(min=1800, max=date.today().year)
     )
     website = fields.Url(
         allow_none=True, schemes={"http", "https"}, validate=validate.Length(max=300)
     )
     description = text(5000, allow_none=True)
-    members_count = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=1_000_000))
+    members_count = fields.Integer(
+        strict=True, allow_none=True, validate=validate.Range(min=0, max=1_000_000)
+    )
 
 
 class ClusterPatch(ClusterWrite):

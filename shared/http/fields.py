@@ -3,10 +3,28 @@
 from __future__ import annotations
 
 from enum import Enum
+from functools import cache
 
+import pycountry
 from marshmallow import ValidationError, fields, validate
 
-COUNTRY_CODE = validate.Regexp(r"^[A-Za-z]{2}$", error="Not an ISO 3166-1 alpha-2 code.")
+
+@cache
+def _iso_alpha_2() -> frozenset[str]:
+    return frozenset(country.alpha_2 for country in pycountry.countries)
+
+
+def known_country(value: str) -> None:
+    """An ISO 3166-1 alpha-2 code that names a country (any case)."""
+    if value.upper() not in _iso_alpha_2():
+        raise ValidationError("Not an ISO 3166-1 alpha-2 country code.")
+
+
+COUNTRY_CODE = [
+    validate.Regexp(r"^[A-Za-z]{2}$", error="Not an ISO 3166-1 alpha-2 code."),
+    known_country,
+]
+"""Two letters (the pattern OpenAPI shows) that name a country."""
 
 
 def not_blank(value: str) -> None:

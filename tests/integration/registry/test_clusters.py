@@ -324,3 +324,16 @@ def test_search_folds_case_in_every_alphabet(registry: ServiceHarness, rw: dict)
     assert _names(registry, "q=ÉCOLOGIQUE") == ["Pôle Écologique"]
     assert _names(registry, "q=الطاقة") == ["عنقود الطاقة"]
     assert _names(registry, "q=ereci") == ["عنقود الطاقة"]
+
+
+@pytest.mark.parametrize("founded", [1999.5, "1999", True])
+def test_a_founding_year_that_is_not_a_json_integer_is_refused(
+    registry: ServiceHarness, founded: object
+) -> None:
+    body = {"name": "Loose", "country": "TN", "kind": "cluster", "founded": founded}
+    response = registry.client.post(
+        "/api/v1/clusters", json=body, headers=registry.headers("registry:write")
+    )
+
+    assert response.status_code == 422, response.get_json()
+    assert "#/founded" in [error["pointer"] for error in response.get_json()["errors"]]
