@@ -31,7 +31,7 @@ people_changed = batched(keep_people)
 
 def person_removed(event_: CloudEvent, tx: EventsTx) -> None:
     """registry.person.removed: end their registrations, then forget them."""
-    ops.forget_person(tx, ForgetPerson(event_.data["id"], _at(event_)))
+    ops.forget_person(tx, ForgetPerson(event_.data["id"], event_.occurred_at))
 
 
 def meeting_scheduled(event_: CloudEvent, tx: EventsTx) -> None:
@@ -60,15 +60,9 @@ def _change(event_: CloudEvent) -> PersonChange:
         name=data["name"],
         email=data["email"],
         language=data["language"],
-        at=_at(event_),
+        at=event_.occurred_at,
         cluster_id=data.get("cluster_id"),
     )
-
-
-def _at(event_: CloudEvent) -> datetime:
-    """When the registry made the change: orders updates that arrive out of order."""
-    at = datetime.fromisoformat(event_.time)
-    return at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 HANDLERS: Mapping[str, Handler] = {

@@ -13,7 +13,6 @@ in the consumer's transaction.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 
 from services.mentoring import operations as ops
 from services.mentoring.domain.commands import (
@@ -37,7 +36,7 @@ def keep_people(events: Sequence[CloudEvent], tx: MentoringTx) -> None:
 
 def person_removed(event_: CloudEvent, tx: MentoringTx) -> None:
     """registry.person.removed: a tombstone; their pairs end."""
-    ops.forget_person(tx, ForgetPerson(event_.data["id"], _at(event_)))
+    ops.forget_person(tx, ForgetPerson(event_.data["id"], event_.occurred_at))
 
 
 def keep_clusters(events: Sequence[CloudEvent], tx: MentoringTx) -> None:
@@ -58,12 +57,14 @@ def cluster_reactivated(event_: CloudEvent, tx: MentoringTx) -> None:
 def cluster_removed(event_: CloudEvent, tx: MentoringTx) -> None:
     """registry.cluster.removed: like a deactivation, then a tombstone."""
     data = event_.data
-    ops.forget_cluster(tx, ForgetCluster(data["id"], data["name"], _at(event_)))
+    ops.forget_cluster(tx, ForgetCluster(data["id"], data["name"], event_.occurred_at))
 
 
 def _status(event_: CloudEvent, tx: MentoringTx, *, active: bool) -> None:
     data = event_.data
-    change = ClusterStatusChange(data["id"], data["name"], data["country"], active, _at(event_))
+    change = ClusterStatusChange(
+        data["id"], data["name"], data["country"], active, event_.occurred_at
+    )
     ops.change_cluster_status(tx, ChangeClusterStatus(change, data.get("reason")))
 
 
@@ -73,7 +74,7 @@ def _person(event_: CloudEvent) -> PersonChange:
         id=data["id"],
         name=data["name"],
         language=data["language"],
-        at=_at(event_),
+        at=event_.occurred_at,
         cluster_id=data.get("cluster_id"),
         country=_code(data.get("country")),
     )
@@ -88,7 +89,7 @@ def _cluster(event_: CloudEvent) -> ClusterChange:
         region=data["region"],
         sectors=tuple(sector.strip().lower() for sector in data["sectors"] if sector.strip()),
         active=data["status"] == "active",
-        at=_at(event_),
+        at=event_.occurred_at,
     )
 
 
@@ -97,12 +98,6 @@ def _code(country: str | None) -> str | None:
     if country and len(country) == 2 and country.isalpha():
         return country.upper()
     return None
-
-
-def _at(event_: CloudEvent) -> datetime:
-    """When the registry made the change: orders updates that arrive out of order."""
-    at = datetime.fromisoformat(event_.time)
-    return at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 people_changed = batched(keep_people)

@@ -13,7 +13,6 @@ consumer may run them more than once before a commit succeeds); the sender
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 
 from services.notifications import operations as ops
 from services.notifications.domain.commands import (
@@ -34,19 +33,15 @@ PUBLISHERS = ("registry", "mentoring", "events", "notifications")
 """The services whose every event goes to the webhook fan-out."""
 
 
-def _at(event_: CloudEvent) -> datetime:
-    """When the publisher made the change (orders updates that arrive out of order)."""
-    at = datetime.fromisoformat(event_.time)
-    return at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
-
-
 def _change(event_: CloudEvent) -> RecipientChange:
     data = event_.data
-    return RecipientChange(data["id"], data["name"], data["email"], data["language"], _at(event_))
+    return RecipientChange(
+        data["id"], data["name"], data["email"], data["language"], event_.occurred_at
+    )
 
 
 def _notify(event_: CloudEvent, tx: NotificationsTx) -> None:
-    ops.notify(tx, Notify(event_.id, event_.type, event_.data, _at(event_)), RENDERER)
+    ops.notify(tx, Notify(event_.id, event_.type, event_.data, event_.occurred_at), RENDERER)
 
 
 def people_registered(events: Sequence[CloudEvent], tx: NotificationsTx) -> None:
@@ -63,7 +58,7 @@ def people_updated(events: Sequence[CloudEvent], tx: NotificationsTx) -> None:
 
 def person_removed(event_: CloudEvent, tx: NotificationsTx) -> None:
     """registry.person.removed: forget the person (copy, preferences, notifications)."""
-    ops.forget_recipient(tx, ForgetRecipient(event_.data["id"], _at(event_)))
+    ops.forget_recipient(tx, ForgetRecipient(event_.data["id"], event_.occurred_at))
 
 
 def notify(event_: CloudEvent, tx: NotificationsTx) -> None:

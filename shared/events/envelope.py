@@ -33,6 +33,13 @@ class CloudEvent:
     datacontenttype: str = "application/json"
     specversion: str = SPEC_VERSION
 
+    @property
+    def occurred_at(self) -> datetime:
+        """``time`` as an aware UTC datetime: when the publisher made the change, which
+        orders changes to one entity that arrive out of order."""
+        at = datetime.fromisoformat(self.time)
+        return at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
+
     def to_dict(self) -> dict[str, Any]:
         """The structured-mode JSON object, without absent optional attributes."""
         body = {

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from shared.config import BusSettings
+from booster.bootstrap import bootstrap, create_app, create_worker
+from booster.platform import spec
+from booster.testing import ServiceHarness
+from shared.config import BusSettings, Settings
+from shared.migrations import upgrade
+from shared.testing import fresh_postgres_database
+from tests.conftest import TEST_SECRET
 from tests.integration.demo import Demo
 
 
@@ -50,3 +59,55 @@ def running(*loops: object) -> Iterator[None]:
 @pytest.fixture
 def run_loops() -> Callable[..., object]:
     return running
+
+
+def eventually(check: Callable[[], object], timeout: float = 20.0) -> None:
+    """Wait until ``check()`` holds; fail the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "not within the time allowed"
+        time.sleep(0.05)
+
+
+@contextmanager
+def running_platform(
+    names: Sequence[str],
+    admin_url: str,
+    bus: BusSettings,
+    var_dir: Path,
+    **settings: Any,
+) -> Iterator[dict[str, ServiceHarness]]:
+    """Services each on a fresh PostgreSQL database, with their workers (relay, consumer,
+    own loops) running on ``bus``, as harnesses by name. ``bus_settings`` deletes the
+    queues afterwards."""
+    with ExitStack() as stack:
+        runtimes = {}
+        for name in names:
+            url = stack.enter_context(fresh_postgres_database(admin_url))
+            upgrade(spec(name), url)
+            runtimes[name] = bootstrap(
+                name,
+                Settings(
+                    environment="test",
+                    var_dir=var_dir,
+                    jwt_secret=TEST_SECRET,
+                    database_urls={name: url},
+                    bus=bus,
+                    **settings,
+                ),
+            )
+            stack.callback(runtimes[name].database.dispose)
+        workers = [create_worker(runtime) for runtime in runtimes.values()]
+        for worker in workers:
+            worker.start()
+        try:
+            assert all(worker.wait_ready(15) for worker in workers)
+            yield {
+                name: ServiceHarness(runtime, create_app(runtime), TEST_SECRET)
+                for name, runtime in runtimes.items()
+            }
+        finally:
+            for worker in workers:
+                worker.stop()
+            for worker in workers:
+                worker.join(15)

@@ -13,37 +13,20 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from kombu import Connection, Exchange, Queue
 
-from booster.bootstrap import bootstrap, create_app, create_worker
 from booster.catalogue import platform_catalogue
-from booster.platform import spec
 from booster.testing import ServiceHarness
 from services.events.operations import MEETINGS
 from shared.bus.publisher import OutgoingMessage, Publisher
-from shared.config import BusSettings, Settings
-from shared.migrations import upgrade
-from shared.service import Runtime
-from shared.testing import delete_queues, fresh_postgres_database
-from tests.conftest import TEST_SECRET
+from shared.config import BusSettings
+from tests.integration.conftest import eventually, running_platform
 from tests.integration.events.conftest import new_event, register, registrations
-
-
-def _runtime(name: str, url: str, bus: BusSettings, tmp_path: Path) -> Runtime:
-    upgrade(spec(name), url)
-    settings = Settings(
-        environment="test",
-        var_dir=tmp_path,
-        jwt_secret=TEST_SECRET,
-        database_urls={name: url},
-        bus=bus,
-    )
-    return bootstrap(name, settings)
 
 
 @pytest.fixture
@@ -51,38 +34,8 @@ def platform(
     postgres_admin_url: str, bus_settings: BusSettings, tmp_path: Path
 ) -> Iterator[dict[str, ServiceHarness]]:
     """The registry and the events service, each with its database and worker."""
-    with (
-        fresh_postgres_database(postgres_admin_url) as registry_url,
-        fresh_postgres_database(postgres_admin_url) as events_url,
-    ):
-        runtimes = {
-            "registry": _runtime("registry", registry_url, bus_settings, tmp_path),
-            "events": _runtime("events", events_url, bus_settings, tmp_path),
-        }
-        workers = [create_worker(runtime) for runtime in runtimes.values()]
-        for worker in workers:
-            worker.start()
-        try:
-            assert all(worker.wait_ready(15) for worker in workers)
-            yield {
-                name: ServiceHarness(runtime, create_app(runtime), TEST_SECRET)
-                for name, runtime in runtimes.items()
-            }
-        finally:
-            for worker in workers:
-                worker.stop()
-            for worker in workers:
-                worker.join(15)
-            delete_queues("events", bus_settings)
-            for runtime in runtimes.values():
-                runtime.database.dispose()
-
-
-def _eventually(check: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "not within the time allowed"
-        time.sleep(0.05)
+    with running_platform(("registry", "events"), postgres_admin_url, bus_settings, tmp_path) as p:
+        yield p
 
 
 def _known(events: ServiceHarness, person_id: str) -> bool:
@@ -107,8 +60,8 @@ def test_people_flow_from_the_registry_to_event_registrations(
     trip = new_event(events, capacity=1)
     leaving = _person(registry, "Karim Haddad", "karim@example.org")
     waiting = _person(registry, "Salma Idrissi", "salma@example.org")
-    _eventually(lambda: register(events, trip["id"], leaving["id"]).status_code == 201)
-    _eventually(lambda: register(events, trip["id"], waiting["id"]).status_code == 201)
+    eventually(lambda: register(events, trip["id"], leaving["id"]).status_code == 201)
+    eventually(lambda: register(events, trip["id"], waiting["id"]).status_code == 201)
     assert [r["status"] for r in registrations(events, trip["id"])] == ["confirmed", "waitlisted"]
 
     exchange = Exchange(bus_settings.exchange, type="topic", durable=True)
@@ -121,7 +74,7 @@ def test_people_flow_from_the_registry_to_event_registrations(
             f"/api/v1/people/{leaving['id']}", headers=registry.headers("registry:write")
         )
         assert removed.status_code == 204
-        _eventually(lambda: registrations(events, trip["id"])[1]["status"] == "confirmed")
+        eventually(lambda: registrations(events, trip["id"])[1]["status"] == "confirmed")
         message = None
         deadline = time.monotonic() + 15
         while message is None and time.monotonic() < deadline:
@@ -145,7 +98,7 @@ def test_a_scheduled_meeting_is_hosted_with_every_participant_registered(
     mentee = _person(registry, "Youssef Amrani", "youssef@example.org")
     # mentoring learns of people from the same events, so its meeting follows them; the
     # events service would otherwise retry the meeting until they arrive
-    _eventually(lambda: _known(events, mentor["id"]) and _known(events, mentee["id"]))
+    eventually(lambda: _known(events, mentor["id"]) and _known(events, mentee["id"]))
     starts = datetime.now(UTC).replace(microsecond=0) + timedelta(days=10)
     meeting = platform_catalogue().make_event(
         "mentoring.meeting.scheduled",
@@ -170,7 +123,7 @@ def test_a_scheduled_meeting_is_hosted_with_every_participant_registered(
         )
         Publisher(connection).publish([message], exchange=bus_settings.exchange)
     hosted = str(uuid.uuid5(MEETINGS, "meeting-1"))
-    _eventually(
+    eventually(
         lambda: (
             events.client.get(
                 f"/api/v1/events/{hosted}", headers=events.headers("events:read")

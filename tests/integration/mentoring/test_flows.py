@@ -12,39 +12,22 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from kombu import Connection, Exchange, Queue
 
-from booster.bootstrap import bootstrap, create_app, create_worker
-from booster.platform import spec
 from booster.testing import ServiceHarness
 from shared.bus.publisher import OutgoingMessage, Publisher
-from shared.config import BusSettings, Settings
+from shared.config import BusSettings
 from shared.events import CloudEvent
-from shared.migrations import upgrade
-from shared.service import Runtime
-from shared.testing import delete_queues, fresh_postgres_database
-from tests.conftest import TEST_SECRET
+from tests.integration.conftest import eventually, running_platform
 from tests.integration.mentoring.conftest import person_data, registry_event
 
 REGISTRY_RW = "registry:read registry:write"
 MENTORING_RW = "mentoring:read mentoring:write"
-
-
-def _runtime(name: str, url: str, bus: BusSettings, tmp_path: Path) -> Runtime:
-    upgrade(spec(name), url)
-    settings = Settings(
-        environment="test",
-        var_dir=tmp_path,
-        jwt_secret=TEST_SECRET,
-        database_urls={name: url},
-        bus=bus,
-    )
-    return bootstrap(name, settings)
 
 
 @pytest.fixture
@@ -52,38 +35,9 @@ def platform(
     postgres_admin_url: str, bus_settings: BusSettings, tmp_path: Path
 ) -> Iterator[dict[str, ServiceHarness]]:
     """The registry and the mentoring service, each with its database and worker."""
-    with (
-        fresh_postgres_database(postgres_admin_url) as registry_url,
-        fresh_postgres_database(postgres_admin_url) as mentoring_url,
-    ):
-        runtimes = {
-            "registry": _runtime("registry", registry_url, bus_settings, tmp_path),
-            "mentoring": _runtime("mentoring", mentoring_url, bus_settings, tmp_path),
-        }
-        workers = [create_worker(runtime) for runtime in runtimes.values()]
-        for worker in workers:
-            worker.start()
-        try:
-            assert all(worker.wait_ready(15) for worker in workers)
-            yield {
-                name: ServiceHarness(runtime, create_app(runtime), TEST_SECRET)
-                for name, runtime in runtimes.items()
-            }
-        finally:
-            for worker in workers:
-                worker.stop()
-            for worker in workers:
-                worker.join(15)
-            delete_queues("mentoring", bus_settings)
-            for runtime in runtimes.values():
-                runtime.database.dispose()
-
-
-def _eventually(check: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "not within the time allowed"
-        time.sleep(0.05)
+    names = ("registry", "mentoring")
+    with running_platform(names, postgres_admin_url, bus_settings, tmp_path) as p:
+        yield p
 
 
 def _post(harness: ServiceHarness, path: str, body: dict, scope: str, status: int = 201) -> dict:
@@ -151,7 +105,7 @@ def test_flow_5_a_deactivated_cluster_ends_its_mentees_pairs(
         },
         REGISTRY_RW,
     )
-    _eventually(
+    eventually(
         lambda: (
             _person(mentoring, mentee["id"]) is not None
             and _cluster(mentoring, tunis["id"]) is not None
@@ -178,7 +132,7 @@ def test_flow_5_a_deactivated_cluster_ends_its_mentees_pairs(
     )
     pid = programme["id"]
     _post(mentoring, f"/programmes/{pid}/open", {}, MENTORING_RW, 200)
-    _eventually(lambda: _person(mentoring, mentor["id"]) is not None)
+    eventually(lambda: _person(mentoring, mentor["id"]) is not None)
     for person, role in ((mentor, "mentor"), (mentee, "mentee")):
         _post(
             mentoring,
@@ -210,7 +164,7 @@ def test_flow_5_a_deactivated_cluster_ends_its_mentees_pairs(
             )
             return response.get_json()["status"] == "ended"
 
-        _eventually(ended)
+        eventually(ended)
         message = None
         deadline = time.monotonic() + 15
         while message is None and time.monotonic() < deadline:
@@ -249,7 +203,7 @@ def test_the_read_copy_survives_redelivery_and_disorder(
     # the newer update first, then the registration, the older update, and the newer
     # one again (a redelivery: same event id)
     _publish(bus_settings, newer, registered, older, newer)
-    _eventually(lambda: _person(mentoring, "p-1") is not None)
+    eventually(lambda: _person(mentoring, "p-1") is not None)
     time.sleep(0.5)  # let every message of the run be handled
     assert _person(mentoring, "p-1").name == "Amina B."
     with mentoring.runtime.database.session() as session:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
@@ -185,13 +184,6 @@ def receiver() -> Iterator[Receiver]:
     finally:
         server.server.shutdown()
         server.server.server_close()
-
-
-def eventually(check: Callable[[], object], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "not within the time allowed"
-        time.sleep(0.05)
 
 
 def publish(bus: BusSettings, *events: CloudEvent) -> None:

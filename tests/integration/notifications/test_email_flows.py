@@ -19,20 +19,13 @@ from pathlib import Path
 import pytest
 from icalendar import Calendar
 
-from booster.bootstrap import bootstrap, create_app, create_worker
-from booster.platform import spec
 from booster.testing import ServiceHarness
 from services.events.operations import MEETINGS
-from services.notifications.sender import background
-from shared.config import BusSettings, Settings
-from shared.migrations import upgrade
-from shared.service import Runtime
-from shared.testing import delete_queues, fresh_postgres_database
-from tests.conftest import TEST_SECRET
+from shared.config import BusSettings
+from tests.integration.conftest import eventually, running_platform
 from tests.integration.events.conftest import new_event, register, registrations
 from tests.integration.notifications.conftest import (
     Mailbox,
-    eventually,
     make,
     participant,
     publish,
@@ -41,58 +34,20 @@ from tests.integration.notifications.conftest import (
 Platform = dict[str, ServiceHarness]
 
 
-def _runtime(name: str, url: str, bus: BusSettings, tmp_path: Path, **extra: object) -> Runtime:
-    upgrade(spec(name), url)
-    settings = Settings(
-        environment="test",
-        var_dir=tmp_path,
-        jwt_secret=TEST_SECRET,
-        database_urls={name: url},
-        bus=bus,
-        **extra,  # type: ignore[arg-type]
-    )
-    return bootstrap(name, settings)
-
-
 @pytest.fixture
 def platform(
     postgres_admin_url: str,
     bus_settings: BusSettings,
     tmp_path: Path,
     mailbox: tuple[Mailbox, str],
-    run_loops: object,
 ) -> Iterator[Platform]:
+    """Registry, events and notifications with their workers (the notifications worker
+    runs its sender), mail to the test's SMTP server."""
     names = ("registry", "events", "notifications")
-    with (
-        fresh_postgres_database(postgres_admin_url) as registry_url,
-        fresh_postgres_database(postgres_admin_url) as events_url,
-        fresh_postgres_database(postgres_admin_url) as notifications_url,
-    ):
-        urls = dict(zip(names, (registry_url, events_url, notifications_url), strict=True))
-        runtimes = {
-            name: _runtime(name, urls[name], bus_settings, tmp_path, smtp_url=mailbox[1])
-            for name in names
-        }
-        workers = [create_worker(runtime) for runtime in runtimes.values()]
-        for worker in workers:
-            worker.start()
-        senders = background(runtimes["notifications"], poll_interval=0.05)
-        try:
-            assert all(worker.wait_ready(15) for worker in workers)
-            with run_loops(*senders):  # type: ignore[operator]
-                yield {
-                    name: ServiceHarness(runtime, create_app(runtime), TEST_SECRET)
-                    for name, runtime in runtimes.items()
-                }
-        finally:
-            for worker in workers:
-                worker.stop()
-            for worker in workers:
-                worker.join(15)
-            for name in ("events", "notifications", "mentoring"):
-                delete_queues(name, bus_settings)
-            for runtime in runtimes.values():
-                runtime.database.dispose()
+    with running_platform(
+        names, postgres_admin_url, bus_settings, tmp_path, smtp_url=mailbox[1]
+    ) as p:
+        yield p
 
 
 def _person(platform: Platform, name: str, language: str) -> str:

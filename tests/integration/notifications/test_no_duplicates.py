@@ -32,11 +32,11 @@ from shared.config import BusSettings, Settings
 from shared.migrations import upgrade
 from shared.testing import delete_queues
 from tests.conftest import TEST_SECRET
+from tests.integration.conftest import eventually
 from tests.integration.notifications.conftest import (
     RW,
     Mailbox,
     Receiver,
-    eventually,
     pair_matched,
     publish,
 )
