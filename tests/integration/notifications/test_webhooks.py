@@ -22,7 +22,8 @@ from shared.config import BusSettings, Settings
 from shared.migrations import upgrade
 from shared.testing import delete_queues
 from tests.conftest import TEST_SECRET
-from tests.integration.notifications.conftest import RW, Receiver, eventually, make, publish
+from tests.integration.conftest import eventually
+from tests.integration.notifications.conftest import RW, Receiver, make, publish
 
 
 @pytest.fixture
