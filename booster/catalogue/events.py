@@ -1,7 +1,12 @@
 """Events published by the events service: events, business trips and registrations.
 
 Registration events carry the event's essentials (title, times, place, link), so that
-notifications can write to the person without asking the events service.
+notifications can write to the person without asking the events service. Event data
+gained ``agenda``, ``sectors`` and ``host_organisation`` as optional fields (an
+additive change: same versions; older events simply lack them).
+
+What the events service does with the events it consumes (including the registry's
+cluster events that, on purpose, change no registration) is in docs/events-service.md.
 """
 
 from __future__ import annotations
@@ -29,10 +34,55 @@ class EventSummary(Schema):
     online_link = fields.String(allow_none=True)
 
 
+class AgendaItem(Schema):
+    starts_at = fields.AwareDateTime(required=True)
+    title = fields.String(required=True)
+    speaker = fields.String(allow_none=True)
+
+
 class EventData(EventSummary):
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
     capacity = fields.Integer(allow_none=True, metadata={"description": "null: no limit"})
     registration_closes_at = fields.AwareDateTime(allow_none=True)
+    agenda = fields.List(
+        fields.Nested(AgendaItem),
+        metadata={"description": "The programme, in time order (absent in older events)."},
+    )
+    sectors = fields.List(
+        fields.String(),
+        metadata={"description": "Business trips: the sectors targeted, lower case."},
+    )
+    host_organisation = fields.String(
+        allow_none=True, metadata={"description": "Business trips: who hosts the delegation."}
+    )
+
+
+class EventUpdated(EventData):
+    changed = fields.List(
+        fields.String(), required=True, metadata={"description": "The names of the fields changed."}
+    )
+
+
+class Place(Schema):
+    starts_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(required=True)
+    timezone = fields.String(required=True)
+    city = fields.String(allow_none=True)
+    country = fields.String(allow_none=True)
+    online_link = fields.String(allow_none=True)
+
+
+class EventRescheduled(EventUpdated):
+    previous = fields.Nested(
+        Place,
+        required=True,
+        metadata={"description": "The time and place before; the event's fields hold the new."},
+    )
+    person_ids = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "Everyone registered (confirmed or waitlisted): who to tell."},
+    )
 
 
 class EventCancelled(EventData):
@@ -79,6 +129,19 @@ def register(catalogue: Catalogue) -> None:
         doc="An event was published: registration is open until `registration_closes_at`.",
     )
     _r(
+        "events.event.updated",
+        EventUpdated,
+        doc="An event's details changed (`changed` names the fields); not its time or place "
+        "once published (see `events.event.rescheduled`). A raised capacity's new seats "
+        "follow as `events.registration.promoted`.",
+    )
+    _r(
+        "events.event.rescheduled",
+        EventRescheduled,
+        doc="A published event moved in time or place (`previous` holds the old values): "
+        "`person_ids` are everyone still registered. The `.ics` SEQUENCE is higher.",
+    )
+    _r(
         "events.event.cancelled",
         EventCancelled,
         doc="An event was cancelled; every live registration ended (`person_ids`).",
@@ -112,5 +175,6 @@ def register(catalogue: Catalogue) -> None:
     _r(
         "events.registration.promoted",
         RegistrationData,
-        doc="A seat freed up and the first person on the waitlist now has it.",
+        doc="A seat freed up (a cancellation, or a raised capacity) and the first person "
+        "on the waitlist now has it.",
     )

@@ -1,50 +1,79 @@
 """HTTP routes of the events service under /api/v1 (thin: schema in, operation, schema out).
 
 Operators and frontends hold ``events:read`` / ``events:write``. A person with a
-``self`` token sees published events, registers themselves, and reads or cancels
-only their own registrations.
+``self`` token sees published events, registers themselves, reads or cancels only
+their own registrations, and has their own view under ``/me`` (registrations, calendar,
+a secret calendar feed). The feed itself, ``GET /feeds/calendar.ics?key=...``, is the
+one data route outside ``/api/``: calendar apps cannot send a bearer token, so its
+long random key is the credential (unknown or revoked: 404).
 """
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from flask import Response, url_for
+from flask import Response, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from werkzeug.exceptions import PreconditionRequired
 
 from services.events import operations as ops
 from services.events import schemas as s
-from services.events.calendar import event_calendar
+from services.events.calendar import event_calendar, events_calendar
 from services.events.domain.commands import (
     Attend,
     CancelEvent,
     CancelRegistration,
+    CloseCalendarFeed,
     CompleteEvent,
     CreateEvent,
+    OpenCalendarFeed,
     PublishEvent,
     Register,
+    UpdateEvent,
 )
 from services.events.domain.model import (
+    AgendaItem,
     Event,
     EventFormat,
     EventKind,
     EventStatus,
     RegistrationStatus,
+    sector_names,
 )
-from services.events.domain.ports import EventQuery, EventsUnitOfWork, Placed
+from services.events.domain.ports import (
+    EventQuery,
+    EventsUnitOfWork,
+    OwnKey,
+    OwnRegistration,
+    ParticipantQuery,
+    Placed,
+)
 from shared.auth import current_principal, requires
 from shared.db import utc
 from shared.errors import Forbidden, NotFound
-from shared.http.pagination import decode_cursor, invalid_cursor, page
+from shared.http.etag import etag, expected_version
+from shared.http.pagination import PageArgs, decode_cursor, invalid_cursor, page
 from shared.idempotency import idempotent
 from shared.service import current_runtime
 
 READ, WRITE, SELF = "events:read", "events:write", "self"
 MAX_SEQUENCE = 2**31 - 1
 """The largest registration sequence (an SQL INTEGER); a cursor beyond it is forged."""
+ETAG = {"ETag": {"schema": {"type": "string"}}}
+IF_MATCH = {
+    "in": "header",
+    "name": "If-Match",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": "The ETag of the event as last read (or `*`): a stale one is refused "
+    "(412), a missing one too (428).",
+}
+CALENDAR_NAME = "Booster Track"
 
 blueprint = Blueprint(
     "events",
@@ -52,10 +81,16 @@ blueprint = Blueprint(
     url_prefix="/api/v1",
     description="Events, business trips, registrations and waitlists",
 )
+feeds = Blueprint(
+    "feeds",
+    __name__,
+    url_prefix="/feeds",
+    description="A person's calendar feed: its secret key is the credential (no token)",
+)
 
 
 def blueprints() -> list[Blueprint]:
-    return [blueprint]
+    return [blueprint, feeds]
 
 
 def _uow() -> EventsUnitOfWork:
@@ -118,6 +153,60 @@ def _optional(enum: type[E], value: str | None) -> E | None:
     return enum(value) if value else None
 
 
+def _tagged(event: Event, status: int = 200, **headers: str) -> tuple[Any, int, dict[str, str]]:
+    """The event with its ETag (``"<id>.<version>"``), for ``If-Match`` on a change."""
+    return event, status, {"ETag": etag(event.id, event.version), **headers}
+
+
+def _event_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """The body's fields in the domain's types (agenda items, sectors as a tuple)."""
+    fields = dict(data)
+    if "agenda" in fields:
+        fields["agenda"] = tuple(AgendaItem(**item) for item in fields["agenda"])
+    if "sectors" in fields:
+        fields["sectors"] = tuple(fields["sectors"])
+    return fields
+
+
+def _own_cursor(cursor: str | None) -> OwnKey | None:
+    """The (past, starts_at, registration id) a cursor of ``/me/registrations`` holds."""
+    after = decode_cursor(cursor, (bool, str, str))
+    if after is None:
+        return None
+    try:
+        starts_at = datetime.fromisoformat(after[1])
+        if starts_at.tzinfo is None:
+            raise ValueError("naive")
+        starts_at = starts_at.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise invalid_cursor() from None
+    return after[0], starts_at, after[2]
+
+
+def _own_key(own: OwnRegistration, at: datetime) -> list[Any]:
+    return [own.event.ends_at <= at, own.event.starts_at.isoformat(), own.registration.id]
+
+
+def _calendar(events: list[Event], filename: str) -> Response:
+    return Response(
+        events_calendar(events, CALENDAR_NAME),
+        mimetype="text/calendar",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "private, no-cache",
+        },
+    )
+
+
+def _cell(value: Any) -> Any:
+    """A CSV cell: empty for None; text a spreadsheet would run as a formula is quoted."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
 # -- events --------------------------------------------------------------------------
 @blueprint.route("/events")
 class Events(MethodView):
@@ -125,13 +214,17 @@ class Events(MethodView):
     @blueprint.arguments(s.EventListArgs, location="query", as_kwargs=True)
     @blueprint.response(200, s.EventPage)
     def get(self, limit: int, cursor: str | None, **filters: Any) -> dict[str, Any]:
-        """Events by start time; filter by kind, status, and start (`from`, `to`)."""
+        """Events by start time; filter by kind, status, start (`from`, `to`), a business
+        trip's `sector` and the event's `country`."""
+        sector = sector_names([filters["sector"]]) if filters.get("sector") else ()
         query = EventQuery(
             kind=_optional(EventKind, filters.get("kind")),
             status=_optional(EventStatus, filters.get("status")),
             starts_from=utc(filters.get("from_")),
             starts_before=utc(filters.get("to")),
             hide_drafts=current_principal().is_self_only(READ),
+            sector=sector[0] if sector else None,
+            country=filters["country"].upper() if filters.get("country") else None,
         )
         items = ops.list_events(_uow(), query, limit + 1, _event_cursor(cursor))
         return page(items, limit, key=lambda event: [event.starts_at.isoformat(), event.id])
@@ -139,36 +232,44 @@ class Events(MethodView):
     @requires(WRITE)
     @idempotent
     @blueprint.arguments(s.EventWrite)
-    @blueprint.response(201, s.EventSchema)
+    @blueprint.response(201, s.EventSchema, headers=ETAG)
     def post(self, data: dict[str, Any]) -> Any:
-        """Create an event or business trip as a draft (`events.event.created`)."""
+        """Create an event or business trip as a draft (`events.event.created`); a
+        business trip may name the `sectors` it targets and its `host_organisation`."""
+        fields = _event_fields(data)
         event = ops.create_event(
             _uow(),
             CreateEvent(
-                kind=EventKind(data["kind"]),
-                title=data["title"],
-                format=EventFormat(data["format"]),
-                starts_at=data["starts_at"],
-                ends_at=data["ends_at"],
-                timezone=data["timezone"],
-                capacity=data.get("capacity"),
-                city=data.get("city"),
-                country=data.get("country"),
-                online_link=data.get("online_link"),
-                registration_closes_at=data.get("registration_closes_at"),
-                description=data.get("description"),
+                **fields | {"kind": EventKind(data["kind"]), "format": EventFormat(data["format"])}
             ),
         )
-        return event, 201, {"Location": url_for("events.EventView", event_id=event.id)}
+        return _tagged(event, 201, Location=url_for("events.EventView", event_id=event.id))
 
 
 @blueprint.route("/events/<string:event_id>")
 class EventView(MethodView):
     @requires(READ, SELF)
-    @blueprint.response(200, s.EventSchema)
+    @blueprint.response(200, s.EventSchema, headers=ETAG)
     def get(self, event_id: str) -> Any:
-        """One event, with its seats taken and left."""
-        return _visible(ops.get_event(_uow(), event_id))
+        """One event, with its seats taken and left; the ETag names its version."""
+        return _tagged(_visible(ops.get_event(_uow(), event_id)))
+
+    @requires(WRITE)
+    @blueprint.doc(parameters=[IF_MATCH])
+    @blueprint.arguments(s.EventChanges)
+    @blueprint.response(200, s.EventSchema, headers=ETAG)
+    def patch(self, changes: dict[str, Any], event_id: str) -> Any:
+        """Change a draft, or a published event that has not started; `If-Match` is
+        required (428 without, 412 if stale). A published event's new time or place
+        emits `events.event.rescheduled` (with everyone registered), other changes
+        `events.event.updated`. A raised capacity gives its seats to the waitlist in
+        order (`events.registration.promoted`); one below the seats taken is 409."""
+        if request.headers.get("If-Match") is None:
+            raise PreconditionRequired(
+                "Send If-Match with the event's ETag (or *): changes apply to the version read."
+            )
+        command = UpdateEvent(event_id, _event_fields(changes), expected_version(event_id))
+        return _tagged(ops.update_event(_uow(), command))
 
 
 @blueprint.route("/events/<string:event_id>.ics")
@@ -191,10 +292,10 @@ class EventCalendar(MethodView):
 class EventPublish(MethodView):
     @requires(WRITE)
     @idempotent
-    @blueprint.response(200, s.EventSchema)
+    @blueprint.response(200, s.EventSchema, headers=ETAG)
     def post(self, event_id: str) -> Any:
         """Open the draft for registration (`events.event.published`)."""
-        return ops.publish_event(_uow(), PublishEvent(event_id))
+        return _tagged(ops.publish_event(_uow(), PublishEvent(event_id)))
 
 
 @blueprint.route("/events/<string:event_id>/cancel")
@@ -202,21 +303,21 @@ class EventCancel(MethodView):
     @requires(WRITE)
     @idempotent
     @blueprint.arguments(s.Reason)
-    @blueprint.response(200, s.EventSchema)
+    @blueprint.response(200, s.EventSchema, headers=ETAG)
     def post(self, data: dict[str, Any], event_id: str) -> Any:
         """Cancel the event and its registrations (`events.event.cancelled`)."""
-        return ops.cancel_event(_uow(), CancelEvent(event_id, data.get("reason")))
+        return _tagged(ops.cancel_event(_uow(), CancelEvent(event_id, data.get("reason"))))
 
 
 @blueprint.route("/events/<string:event_id>/complete")
 class EventComplete(MethodView):
     @requires(WRITE)
     @idempotent
-    @blueprint.response(200, s.EventSchema)
+    @blueprint.response(200, s.EventSchema, headers=ETAG)
     def post(self, event_id: str) -> Any:
         """Close an event that has ended: unmarked seats become no-shows, the waitlist
         ends (`events.event.completed`)."""
-        return ops.complete_event(_uow(), CompleteEvent(event_id))
+        return _tagged(ops.complete_event(_uow(), CompleteEvent(event_id)))
 
 
 # -- registrations -------------------------------------------------------------------
@@ -225,19 +326,28 @@ class Registrations(MethodView):
     @requires(READ)
     @blueprint.arguments(s.RegistrationListArgs, location="query", as_kwargs=True)
     @blueprint.response(200, s.RegistrationPage)
-    def get(
-        self, event_id: str, limit: int, cursor: str | None, status: str | None = None
-    ) -> dict[str, Any]:
-        """Registrations in the order they were made; `status=waitlisted` is the queue."""
-        items = ops.list_registrations(
-            _uow(),
-            event_id,
-            _optional(RegistrationStatus, status),
-            limit + 1,
-            _registration_cursor(cursor),
+    @blueprint.alt_response(200, schema={"type": "string"}, content_type="text/csv", success=True)
+    def get(self, event_id: str, limit: int, cursor: str | None, **filters: Any) -> Any:
+        """The participant list: registrations in the order they were made, with who
+        registered (name, email, country, cluster, from the read copies of the
+        registry); filter by `status` (`waitlisted` is the queue), `country` and
+        `cluster_id`. `?format=csv` (operators): every matching registration as CSV,
+        the same rows in the same order (`limit` and `cursor` do not apply)."""
+        query = ParticipantQuery(
+            status=_optional(RegistrationStatus, filters.get("status")),
+            country=filters["country"].upper() if filters.get("country") else None,
+            cluster_id=filters.get("cluster_id"),
         )
-        views = [s.registration_view(registration, place) for registration, place in items]
-        return page(views, limit, key=lambda view: [view["sequence"]])
+        if filters["format"] == "csv":
+            return _participants_csv(event_id, query)
+        items = ops.list_registrations(
+            _uow(), event_id, query, limit + 1, _registration_cursor(cursor)
+        )
+        return page(
+            [s.participant_view(item) for item in items],
+            limit,
+            key=lambda view: [view["sequence"]],
+        )
 
     @requires(WRITE, SELF)
     @idempotent
@@ -292,3 +402,82 @@ class RegistrationAttend(MethodView):
         (`events.registration.attended`)."""
         attended = ops.attend(_uow(), Attend(event_id, registration_id))
         return s.registration_view(attended, None)
+
+
+def _participants_csv(event_id: str, query: ParticipantQuery) -> Response:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=s.CSV_COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    for participant in ops.export_registrations(_uow(), event_id, query):
+        writer.writerow({k: _cell(v) for k, v in s.participant_row(participant).items()})
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="registrations-{event_id}.csv"'},
+    )
+
+
+# -- a person's own view (a ``self`` token: its ``sub`` is the person) -------------------
+@blueprint.route("/me/registrations")
+class OwnRegistrations(MethodView):
+    @requires(SELF)
+    @blueprint.arguments(PageArgs, location="query", as_kwargs=True)
+    @blueprint.response(200, s.OwnRegistrationPage)
+    def get(self, limit: int, cursor: str | None) -> dict[str, Any]:
+        """Your registrations, each with its event: upcoming events first (soonest
+        first), then past ones (latest first)."""
+        at = datetime.now(UTC)
+        person_id = current_principal().subject
+        items = ops.own_registrations(_uow(), person_id, at, limit + 1, _own_cursor(cursor))
+        views = [
+            {
+                **s.registration_view(own.registration, own.waitlist_position),
+                "event": own.event,
+                "key": _own_key(own, at),  # the cursor's, not shown
+            }
+            for own in items
+        ]
+        return page(views, limit, key=lambda view: view["key"])
+
+
+@blueprint.route("/me/calendar.ics")
+class OwnCalendar(MethodView):
+    @requires(SELF)
+    @blueprint.response(200, content_type="text/calendar")
+    def get(self) -> Response:
+        """Your events as one calendar: those you hold a seat at (or attended)."""
+        events = ops.own_calendar(_uow(), current_principal().subject)
+        return _calendar(events, "booster-track.ics")
+
+
+@blueprint.route("/me/calendar-feed")
+class OwnCalendarFeed(MethodView):
+    @requires(SELF)
+    @blueprint.response(201, s.CalendarFeedSchema)
+    def post(self) -> Any:
+        """A secret URL to your calendar, for calendar apps that cannot send a token
+        (`GET` it, no token needed). A new one replaces the one before, which stops
+        working. Shown once: only a hash of its key is kept (so an `Idempotency-Key`
+        is not stored either; a retry gives a new URL, and the last one works)."""
+        secret, created_at = ops.open_calendar_feed(
+            _uow(), OpenCalendarFeed(current_principal().subject)
+        )
+        url = url_for("feeds.CalendarFeed", key=secret, _external=True)
+        return {"url": url, "created_at": created_at}, 201
+
+    @requires(SELF)
+    @blueprint.response(204)
+    def delete(self) -> None:
+        """Revoke your calendar feed: its URL answers 404 from now on."""
+        ops.close_calendar_feed(_uow(), CloseCalendarFeed(current_principal().subject))
+
+
+@feeds.route("/calendar.ics")
+class CalendarFeed(MethodView):
+    @feeds.doc(security=[])
+    @feeds.arguments(s.FeedArgs, location="query", as_kwargs=True)
+    @feeds.response(200, content_type="text/calendar")
+    def get(self, key: str) -> Response:
+        """A person's calendar feed (no token: the key is the credential); 404 for an
+        unknown or revoked key."""
+        return _calendar(ops.feed_calendar(_uow(), key), "booster-track.ics")

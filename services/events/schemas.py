@@ -26,7 +26,67 @@ TIME = {
 }
 
 
-class EventWrite(Schema):
+MAX_AGENDA = 100
+MAX_SECTORS = 20
+
+
+class AgendaItemSchema(Schema):
+    """One item of the programme."""
+
+    starts_at = fields.AwareDateTime(required=True, **TIME)  # type: ignore[arg-type]
+    title = fields.String(required=True, validate=[validate.Length(min=1, max=200), not_blank])
+    speaker = fields.String(allow_none=True, validate=validate.Length(max=200))
+
+
+def _agenda() -> fields.List:
+    return fields.List(
+        fields.Nested(AgendaItemSchema),
+        validate=validate.Length(max=MAX_AGENDA),
+        metadata={"description": "Items start while the event runs; kept in time order."},
+    )
+
+
+def _sectors() -> fields.List:
+    return fields.List(
+        fields.String(validate=[validate.Length(min=1, max=80), not_blank]),
+        validate=validate.Length(max=MAX_SECTORS),
+        metadata={"description": "Business trips only: sectors targeted (kept in lower case)."},
+    )
+
+
+class EventChanges(Schema):
+    """What ``PATCH /events/{id}`` may change (every field optional)."""
+
+    title = fields.String(validate=[validate.Length(min=1, max=200), not_blank])
+    starts_at = fields.AwareDateTime(**TIME)  # type: ignore[arg-type]
+    ends_at = fields.AwareDateTime(**TIME)  # type: ignore[arg-type]
+    timezone = fields.String(
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "IANA time zone of the venue, e.g. Africa/Casablanca"},
+    )
+    capacity = fields.Integer(
+        strict=True,
+        allow_none=True,
+        validate=validate.Range(min=1, max=100_000),
+        metadata={"description": "Seats; null for no limit."},
+    )
+    city = text(120, allow_none=True)
+    country = fields.String(allow_none=True, validate=COUNTRY_CODE)
+    online_link = fields.Url(
+        allow_none=True, schemes={"http", "https"}, validate=validate.Length(max=500)
+    )
+    registration_closes_at = fields.AwareDateTime(allow_none=True, **TIME)  # type: ignore[arg-type]
+    description = text(5000, allow_none=True)
+    agenda = _agenda()
+    sectors = _sectors()
+    host_organisation = fields.String(
+        allow_none=True,
+        validate=validate.Length(max=200),
+        metadata={"description": "Business trips only: who hosts the delegation."},
+    )
+
+
+class EventWrite(EventChanges):
     """A new event or business trip (a draft until published)."""
 
     kind = fields.String(required=True, validate=choices(EventKind))
@@ -39,19 +99,6 @@ class EventWrite(Schema):
         validate=validate.Length(min=1, max=64),
         metadata={"description": "IANA time zone of the venue, e.g. Africa/Casablanca"},
     )
-    capacity = fields.Integer(
-        strict=True,
-        allow_none=True,
-        validate=validate.Range(min=1, max=100_000),
-        metadata={"description": "Seats; leave out or null for no limit."},
-    )
-    city = text(120, allow_none=True)
-    country = fields.String(allow_none=True, validate=COUNTRY_CODE)
-    online_link = fields.Url(
-        allow_none=True, schemes={"http", "https"}, validate=validate.Length(max=500)
-    )
-    registration_closes_at = fields.AwareDateTime(allow_none=True, **TIME)  # type: ignore[arg-type]
-    description = text(5000, allow_none=True)
 
 
 class EventSchema(Schema):
@@ -70,8 +117,13 @@ class EventSchema(Schema):
     online_link = fields.String(allow_none=True)
     registration_closes_at = fields.AwareDateTime(allow_none=True)
     description = fields.String(allow_none=True)
+    agenda = fields.List(fields.Nested(AgendaItemSchema), required=True)
+    sectors = fields.List(fields.String(), required=True)
+    host_organisation = fields.String(allow_none=True)
     status = fields.String(required=True, validate=choices(EventStatus))
-    version = fields.Integer(required=True)
+    version = fields.Integer(
+        required=True, metadata={"description": "Rises with every change (the ETag names it)."}
+    )
     created_at = fields.AwareDateTime(required=True)
     updated_at = fields.AwareDateTime(required=True)
 
@@ -86,6 +138,13 @@ class EventListArgs(PageArgs):
     )
     to = fields.AwareDateTime(
         validate=TIME["validate"], metadata={"description": "Events starting before this time."}
+    )
+    sector = fields.String(
+        validate=[validate.Length(min=1, max=80), not_blank],
+        metadata={"description": "Business trips targeting this sector (any case)."},
+    )
+    country = fields.String(
+        validate=COUNTRY_CODE, metadata={"description": "Events in this country (ISO alpha-2)."}
     )
 
 
@@ -116,11 +175,110 @@ class RegistrationSchema(Schema):
 
 class RegistrationListArgs(PageArgs):
     status = fields.String(validate=choices(RegistrationStatus))
+    country = fields.String(
+        validate=COUNTRY_CODE,
+        metadata={"description": "The person's country, else their cluster's (ISO alpha-2)."},
+    )
+    cluster_id = fields.String(validate=validate.Length(min=1, max=36))
+    format = fields.String(
+        load_default="json",
+        validate=validate.OneOf(["json", "csv"]),
+        metadata={"description": "csv: every matching registration as CSV (no paging)."},
+    )
 
 
-RegistrationPage = page_schema(RegistrationSchema, "RegistrationPage")
+class PersonSchema(Schema):
+    """Who registered, from the service's read copies of the registry (null: unknown)."""
+
+    name = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    country = fields.String(allow_none=True)
+    cluster_id = fields.String(allow_none=True)
+    cluster_name = fields.String(allow_none=True)
+
+
+class ParticipantSchema(RegistrationSchema):
+    person = fields.Nested(PersonSchema, required=True)
+
+
+RegistrationPage = page_schema(ParticipantSchema, "RegistrationPage")
+CSV_COLUMNS = (
+    "name",
+    "email",
+    "country",
+    "cluster",
+    "status",
+    "waitlist_position",
+    "registered_at",
+)
+"""The participant list as CSV: one row per registration, in the JSON list's order."""
+
+
+class EventSummarySchema(Schema):
+    id = fields.String(required=True)
+    kind = fields.String(required=True, validate=choices(EventKind))
+    title = fields.String(required=True)
+    format = fields.String(required=True, validate=choices(EventFormat))
+    status = fields.String(required=True, validate=choices(EventStatus))
+    starts_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(required=True)
+    timezone = fields.String(required=True)
+    city = fields.String(allow_none=True)
+    country = fields.String(allow_none=True)
+    online_link = fields.String(allow_none=True)
+
+
+class OwnRegistrationSchema(RegistrationSchema):
+    event = fields.Nested(EventSummarySchema, required=True)
+
+
+OwnRegistrationPage = page_schema(OwnRegistrationSchema, "OwnRegistrationPage")
+
+
+class CalendarFeedSchema(Schema):
+    url = fields.String(
+        required=True,
+        metadata={"description": "The feed: no token needed, so keep it secret."},
+    )
+    created_at = fields.AwareDateTime(required=True)
+
+
+class FeedArgs(Schema):
+    key = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "The feed's secret, as in the URL POST /me/calendar-feed gave."},
+    )
 
 
 def registration_view(registration: Any, position: int | None) -> dict[str, Any]:
     """A registration as the API shows it: its fields and its place on the waitlist."""
     return {**vars(registration), "waitlist_position": position}
+
+
+def participant_view(participant: Any) -> dict[str, Any]:
+    """A registration in the participant list: the registration and who it is."""
+    return {
+        **registration_view(participant.registration, participant.waitlist_position),
+        "person": {
+            "name": participant.name,
+            "email": participant.email,
+            "country": participant.country,
+            "cluster_id": participant.cluster_id,
+            "cluster_name": participant.cluster_name,
+        },
+    }
+
+
+def participant_row(participant: Any) -> dict[str, Any]:
+    """A registration as a row of the CSV (:data:`CSV_COLUMNS`)."""
+    registration = participant.registration
+    return {
+        "name": participant.name,
+        "email": participant.email,
+        "country": participant.country,
+        "cluster": participant.cluster_name or participant.cluster_id,
+        "status": registration.status.value,
+        "waitlist_position": participant.waitlist_position,
+        "registered_at": registration.created_at.isoformat(),
+    }

@@ -39,6 +39,11 @@ events = Table(
     Column("online_link", String(500)),
     Column("registration_closes_at", DateTime(timezone=True)),
     Column("description", Text),
+    # the agenda ([{starts_at, title, speaker}]) and a business trip's sectors, as JSON
+    # (sectors also in event_sectors, for the ?sector= filter)
+    Column("agenda", Text, nullable=False, server_default="[]"),
+    Column("sectors", Text, nullable=False, server_default="[]"),
+    Column("host_organisation", String(200)),
     Column("status", String(16), nullable=False),
     # seats taken, and registrations ever made (the waitlist's sequence): both change
     # only with the event row locked
@@ -50,6 +55,16 @@ events = Table(
     Index("ix_events_starts_at_id", "starts_at", "id"),
     Index("ix_events_status_starts_at_id", "status", "starts_at", "id"),
     Index("ix_events_kind_starts_at_id", "kind", "starts_at", "id"),
+    Index("ix_events_country_starts_at_id", "country", "starts_at", "id"),
+)
+
+event_sectors = Table(
+    "event_sectors",
+    metadata,
+    # one row per sector a business trip targets (the ?sector= filter)
+    Column("event_id", String(36), ForeignKey("events.id"), primary_key=True),
+    Column("sector", String(80), primary_key=True),
+    Index("ix_event_sectors_sector_event_id", "sector", "event_id"),
 )
 
 registrations = Table(
@@ -91,6 +106,29 @@ people = Table(
     Column("email", String(320)),
     Column("language", String(2)),
     Column("cluster_id", String(36)),
+    Column("country", String(2)),
     Column("synced_at", DateTime(timezone=True), nullable=False),
     Column("removed_at", DateTime(timezone=True)),
+    Index("ix_people_cluster_id", "cluster_id"),
+)
+
+clusters = Table(
+    "clusters",
+    metadata,
+    # the read copy of the registry's clusters (registry.cluster.registered / .updated /
+    # .removed), for participant lists; a removed cluster keeps its name and country
+    Column("id", String(36), primary_key=True),
+    Column("name", String(200)),
+    Column("country", String(2)),
+    Column("synced_at", DateTime(timezone=True), nullable=False),
+    Column("removed_at", DateTime(timezone=True)),
+)
+
+calendar_feeds = Table(
+    "calendar_feeds",
+    metadata,
+    # a person's secret calendar feed: only the SHA-256 of its secret is kept
+    Column("person_id", String(255), primary_key=True),
+    Column("secret_hash", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )

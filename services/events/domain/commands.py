@@ -6,10 +6,18 @@ received integration event); the domain model checks the rules when the use case
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from services.events.domain.model import EventFormat, EventKind, PersonChange
+from services.events.domain.model import (
+    AgendaItem,
+    ClusterChange,
+    EventFormat,
+    EventKind,
+    PersonChange,
+)
 
 
 @dataclass(frozen=True)
@@ -28,6 +36,20 @@ class CreateEvent:
     online_link: str | None = None
     registration_closes_at: datetime | None = None
     description: str | None = None
+    agenda: tuple[AgendaItem, ...] = ()
+    sectors: tuple[str, ...] = ()
+    host_organisation: str | None = None
+
+
+@dataclass(frozen=True)
+class UpdateEvent:
+    """Change some of an event's fields (``model.EDITABLE``), guarded by the version the
+    caller read (``expected_version``; None: whatever it is now)
+    (``events.event.updated``, or ``.rescheduled`` for a published event's time or place)."""
+
+    event_id: str
+    changes: Mapping[str, Any]
+    expected_version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +100,20 @@ class Attend:
 
 
 @dataclass(frozen=True)
+class OpenCalendarFeed:
+    """Give the person a new secret calendar feed (the previous one stops working)."""
+
+    person_id: str
+
+
+@dataclass(frozen=True)
+class CloseCalendarFeed:
+    """Revoke the person's calendar feed."""
+
+    person_id: str
+
+
+@dataclass(frozen=True)
 class KeepPeople:
     """Keep the newest copy of each person among the registry's changes (a batch of
     ``registry.person.registered`` / ``.updated``)."""
@@ -94,6 +130,24 @@ class ForgetPerson:
 
 
 @dataclass(frozen=True)
+class KeepClusters:
+    """Keep the newest copy of each cluster among the registry's changes (a batch of
+    ``registry.cluster.registered`` / ``.updated``)."""
+
+    changes: tuple[ClusterChange, ...]
+
+
+@dataclass(frozen=True)
+class ForgetCluster:
+    """The registry removed the cluster ``at`` (``registry.cluster.removed``): its copy is
+    marked removed; registrations are left as they are."""
+
+    cluster_id: str
+    name: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class HostMeeting:
     """Host a mentoring meeting as an online event, every participant registered
     (``mentoring.meeting.scheduled``); ``at`` is when the message is handled."""
@@ -106,4 +160,21 @@ class HostMeeting:
     timezone: str
     online_link: str
     person_ids: tuple[str, ...]
+    at: datetime
+
+
+@dataclass(frozen=True)
+class MoveMeeting:
+    """A hosted mentoring meeting moved (``mentoring.meeting.rescheduled``): the event
+    follows; ``meeting`` is the meeting as it is now."""
+
+    meeting: HostMeeting
+
+
+@dataclass(frozen=True)
+class CancelMeeting:
+    """A hosted mentoring meeting was cancelled (``mentoring.meeting.cancelled``)."""
+
+    meeting_id: str
+    reason: str | None
     at: datetime

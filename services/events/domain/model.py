@@ -1,5 +1,5 @@
-"""Events, business trips and their registrations, the rules of the waitlist, and the
-read copy of the registry's people.
+"""Events, business trips and their registrations, the rules of the waitlist, changes
+to an event, and the read copies of the registry's people and clusters.
 
 An event holds its own count of confirmed seats and a registration sequence; every
 change to its registrations happens with the event locked (see the operations), so
@@ -9,11 +9,12 @@ capacity is never exceeded and the waitlist keeps the order in which people aske
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from shared.errors import InvalidInput, InvalidTransition
+from shared.errors import Conflict, InvalidInput, InvalidTransition
 from shared.zones import is_iana_zone
 
 
@@ -70,6 +71,47 @@ def check_timezone(name: str) -> str:
     return name
 
 
+def tidy(text: str) -> str:
+    """Inner runs of white space as one space, none at the ends."""
+    return " ".join(text.split())
+
+
+def sector_names(sectors: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """Sectors as the service keeps them: tidy, lower case, each once, in the order given
+    (sectors are free strings; lower case makes ``?sector=`` match however they were typed)."""
+    return tuple(dict.fromkeys(tidy(sector).lower() for sector in sectors if sector.strip()))
+
+
+@dataclass(frozen=True)
+class AgendaItem:
+    """One item of an event's programme: when it starts, what it is, and who speaks."""
+
+    starts_at: datetime
+    title: str
+    speaker: str | None = None
+
+
+EDITABLE = (
+    "title",
+    "description",
+    "starts_at",
+    "ends_at",
+    "timezone",
+    "city",
+    "country",
+    "online_link",
+    "capacity",
+    "registration_closes_at",
+    "agenda",
+    "sectors",
+    "host_organisation",
+)
+"""What a change to an event (``PATCH``) may set, in the order ``changed`` lists them."""
+TIME_AND_PLACE = frozenset({"starts_at", "ends_at", "timezone", "city", "country", "online_link"})
+"""Changed on a published event, these reschedule it (``events.event.rescheduled``):
+participants must hear of a new time or a new place (an online event's place is its link)."""
+
+
 @dataclass(frozen=True)
 class Event:
     """An event or business trip; ``capacity`` None means no limit (e.g. a webinar)."""
@@ -86,6 +128,11 @@ class Event:
     online_link: str | None = None
     registration_closes_at: datetime | None = None
     description: str | None = None
+    agenda: tuple[AgendaItem, ...] = ()
+    sectors: tuple[str, ...] = ()
+    """Business trips: the sectors targeted (free lower-case strings)."""
+    host_organisation: str | None = None
+    """Business trips: the organisation that hosts the delegation."""
     status: EventStatus = EventStatus.DRAFT
     confirmed: int = 0
     registrations: int = 0
@@ -107,6 +154,18 @@ class Event:
             raise _invalid("capacity", "Capacity must be at least 1 (or left out for no limit).")
         if self.format is not EventFormat.ONLINE and not (self.city and self.country):
             raise _invalid("city", "An in-person or hybrid event needs a city and a country.")
+        if self.kind is not EventKind.BUSINESS_TRIP:
+            for name in ("sectors", "host_organisation"):
+                if getattr(self, name):
+                    raise _invalid(
+                        name, "Only a business trip has sectors and a host organisation."
+                    )
+        for index, item in enumerate(self.agenda):
+            if not self.starts_at <= item.starts_at < self.ends_at:
+                message = "An agenda item must start while the event runs."
+                raise InvalidInput(
+                    message, errors={"agenda": {str(index): {"starts_at": [message]}}}
+                )
 
     @property
     def closes_at(self) -> datetime:
@@ -116,6 +175,57 @@ class Event:
     @property
     def seats_left(self) -> int | None:
         return None if self.capacity is None else max(self.capacity - self.confirmed, 0)
+
+    @property
+    def place(self) -> dict[str, object]:
+        """Its time and place: what a rescheduling changes (see :data:`TIME_AND_PLACE`)."""
+        return {name: getattr(self, name) for name in sorted(TIME_AND_PLACE)}
+
+    def change(self, changes: Mapping[str, object], at: datetime) -> tuple[Event, tuple[str, ...]]:
+        """The event with ``changes`` applied (a new version), and the names of the fields
+        that differ; the event itself and ``()`` if nothing does.
+
+        Only a draft or a published event that has not started changes. Moving the start
+        moves the agenda with it (unless the change sets the agenda too); a published
+        event cannot move into the past; the capacity never drops below the seats taken
+        (a raise is filled from the waitlist by the use case).
+        """
+        unknown = sorted(set(changes) - set(EDITABLE))
+        if unknown:
+            raise InvalidInput(f"These fields cannot be changed: {', '.join(unknown)}.")
+        if self.status not in (EventStatus.DRAFT, EventStatus.PUBLISHED):
+            raise InvalidTransition(f"A {self.status} event cannot be changed.")
+        published = self.status is EventStatus.PUBLISHED
+        if published and at >= self.starts_at:
+            raise InvalidTransition("An event that has started cannot be changed.")
+        values = dict(changes)
+        for name in ("title", "starts_at", "ends_at", "timezone"):
+            if name in values and values[name] is None:
+                raise _invalid(name, "This field cannot be emptied.")
+        if "starts_at" in values and "agenda" not in values and self.agenda:
+            shift = values["starts_at"] - self.starts_at  # type: ignore[operator]
+            values["agenda"] = tuple(
+                replace(item, starts_at=item.starts_at + shift) for item in self.agenda
+            )
+        changed = tuple(
+            name for name in EDITABLE if name in values and values[name] != getattr(self, name)
+        )
+        if not changed:
+            return self, ()
+        updated = replace(self, **{name: values[name] for name in changed})  # type: ignore[arg-type]
+        if updated.capacity is not None and updated.capacity < self.confirmed:
+            raise Conflict(
+                f"{self.confirmed} seats are taken: the capacity cannot go below that "
+                "(confirmed seats are never taken away)."
+            )
+        if published and "starts_at" in changed and updated.starts_at <= at:
+            raise _invalid("starts_at", "A published event cannot move to a time that has passed.")
+        return updated._next(), changed
+
+    def rescheduled_by(self, changed: tuple[str, ...]) -> bool:
+        """Whether these changes to this event move it in time or place for its
+        participants (a draft has none yet)."""
+        return self.status is EventStatus.PUBLISHED and not TIME_AND_PLACE.isdisjoint(changed)
 
     def publish(self, at: datetime) -> Event:
         if self.status is not EventStatus.DRAFT:
@@ -249,6 +359,29 @@ class PersonCopy:
     email: str | None
     language: str | None
     removed: bool
+    cluster_id: str | None = None
+    country: str | None = None
+
+
+@dataclass(frozen=True)
+class ClusterCopy:
+    """A cluster as the registry last described it; ``removed``: the registry deleted it
+    (its name and country are kept, so that lists still say where people came from)."""
+
+    id: str
+    name: str | None
+    country: str | None
+    removed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterChange:
+    """A cluster as the registry described it ``at`` (registered or updated)."""
+
+    id: str
+    name: str
+    country: str | None
+    at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,3 +395,4 @@ class PersonChange:
     language: str
     at: datetime
     cluster_id: str | None = None
+    country: str | None = None

@@ -1,9 +1,10 @@
 """The events service's repositories and unit of work, as ports.
 
 Use cases see the service's data only through an :class:`EventsTx`: ``tx.events``,
-``tx.registrations`` and ``tx.people`` (the read copy of the registry's people), plus
-``tx.emit``. ``adapters/repository.py`` implements them on SQL, ``adapters/memory.py``
-in memory for unit tests; both keep the semantics written here.
+``tx.registrations``, ``tx.people`` and ``tx.clusters`` (the read copies of the
+registry's people and clusters), ``tx.feeds`` (calendar feeds), plus ``tx.emit``.
+``adapters/repository.py`` implements them on SQL, ``adapters/memory.py`` in memory
+for unit tests; both keep the semantics written here.
 
 Locks: ``lock=True`` and :meth:`People.locked` hold the rows until the unit of work
 ends (on SQL, row locks); the use cases take them in one order, people first, then
@@ -19,6 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from services.events.domain.model import (
+    ClusterChange,
+    ClusterCopy,
     Event,
     EventKind,
     EventStatus,
@@ -45,6 +48,52 @@ class EventQuery:
     starts_before: datetime | None = None
     """Only events starting before this time."""
     hide_drafts: bool = False
+    sector: str | None = None
+    """Only events targeting this sector (lower case, as kept)."""
+    country: str | None = None
+    """Only events in this country (ISO 3166-1 alpha-2, upper case)."""
+
+
+@dataclass(frozen=True)
+class ParticipantQuery:
+    """Which of an event's registrations to list (all of them by default)."""
+
+    status: RegistrationStatus | None = None
+    country: str | None = None
+    """Only participants from this country (upper case): the person's own country as the
+    registry gave it, else their cluster's."""
+    cluster_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Participant:
+    """A registration, its place on the waitlist, and who it is (from the read copies;
+    None where the copy does not know)."""
+
+    registration: Registration
+    waitlist_position: int | None
+    name: str | None
+    email: str | None
+    country: str | None
+    cluster_id: str | None
+    cluster_name: str | None
+
+
+@dataclass(frozen=True)
+class OwnRegistration:
+    """One of a person's registrations, with its event (``/me/registrations``)."""
+
+    registration: Registration
+    waitlist_position: int | None
+    event: Event
+
+
+OwnKey = tuple[bool, datetime, str]
+"""Where a page of a person's registrations ends: (the event is over, its start, the
+registration's id). Upcoming events come first, soonest first; then past ones, latest
+first."""
+LIVE_OR_DONE = (RegistrationStatus.CONFIRMED, RegistrationStatus.ATTENDED)
+"""Registrations whose event is in the person's calendar: a seat held, or used."""
 
 
 class Events(ABC):
@@ -96,16 +145,24 @@ class Registrations(ABC):
         """The event's waitlisted registration with the lowest sequence (next in line)."""
 
     @abstractmethod
-    def find(
-        self,
-        event_id: str,
-        status: RegistrationStatus | None,
-        limit: int,
-        after: int | None,
-    ) -> list[Placed]:
-        """Up to ``limit`` of the event's registrations (only ``status`` if given) in
-        sequence order, after sequence ``after`` when given, each with its place on the
-        waitlist; read at once (one snapshot)."""
+    def participants(
+        self, event_id: str, query: ParticipantQuery, limit: int, after: int | None
+    ) -> list[Participant]:
+        """Up to ``limit`` of the event's registrations matching ``query``, in sequence
+        order, after sequence ``after`` when given, each with its place on the waitlist
+        and the person's details from the read copies; read at once (one snapshot)."""
+
+    @abstractmethod
+    def of_person(
+        self, person_id: str, at: datetime, limit: int, after: OwnKey | None
+    ) -> list[OwnRegistration]:
+        """Up to ``limit`` of the person's registrations with their events: first those
+        whose event has not ended by ``at`` (by start, then id), then the others (latest
+        start first, then id descending), after the key ``after`` when given."""
+
+    @abstractmethod
+    def events_of(self, person_id: str, statuses: Sequence[RegistrationStatus]) -> list[Event]:
+        """The events, by start then id, the person has a registration in ``statuses`` to."""
 
     @abstractmethod
     def of_event(
@@ -143,12 +200,48 @@ class People(ABC):
         """Drop the person's data and keep a tombstone (also for someone never seen)."""
 
 
+class Clusters(ABC):
+    """The read copy of the registry's clusters (name and country, for participant
+    lists); a removed cluster keeps its name and country, marked removed."""
+
+    @abstractmethod
+    def get(self, cluster_id: str) -> ClusterCopy | None:
+        """The cluster as last known, or None if never heard of."""
+
+    @abstractmethod
+    def keep_newest(self, changes: Sequence[ClusterChange]) -> None:
+        """Keep the newest copy of each cluster, all at once: a change older than the
+        copy, or to a removed cluster, is ignored."""
+
+    @abstractmethod
+    def forget(self, cluster_id: str, name: str, at: datetime) -> None:
+        """Mark the cluster removed (its row is created if the copy has none)."""
+
+
+class CalendarFeeds(ABC):
+    """Each person's secret calendar feed, kept as the hash of its secret only."""
+
+    @abstractmethod
+    def person_of(self, secret_hash: str) -> str | None:
+        """The person whose feed has this hash, or None (unknown or revoked)."""
+
+    @abstractmethod
+    def put(self, person_id: str, secret_hash: str, at: datetime) -> None:
+        """Give the person this feed, replacing the one they had."""
+
+    @abstractmethod
+    def remove(self, person_id: str) -> None:
+        """Revoke the person's feed, if they have one."""
+
+
 class EventsTx(Transaction):
     """One unit of work of the events service."""
 
     events: Events
     registrations: Registrations
     people: People
+    clusters: Clusters
+    feeds: CalendarFeeds
 
 
 EventsUnitOfWork = UnitOfWork[EventsTx]

@@ -11,7 +11,7 @@ import pytest
 
 from booster.catalogue import platform_catalogue
 from booster.testing import ServiceHarness, service_harness
-from services.events.handlers import keep_people
+from services.events.handlers import keep_clusters, keep_people
 from tests.conftest import TEST_SECRET
 
 READ = "events:read"
@@ -80,6 +80,25 @@ def known_person(events: ServiceHarness, person_id: str, **fields: Any) -> str:
     with events.runtime.uow.begin() as tx:
         keep_people([event_], tx)
     return person_id
+
+
+def known_cluster(events: ServiceHarness, cluster_id: str, name: str, country: str) -> str:
+    """Tell the events service of a cluster, as the registry's event would."""
+    data = {
+        "id": cluster_id,
+        "name": name,
+        "country": country,
+        "region": "mena",
+        "kind": "cluster",
+        "sectors": [],
+        "status": "active",
+    }
+    event_ = platform_catalogue().make_event(
+        "registry.cluster.registered", subject=cluster_id, data=data
+    )
+    with events.runtime.uow.begin() as tx:
+        keep_clusters([event_], tx)
+    return cluster_id
 
 
 def register(events: ServiceHarness, event_id: str, person_id: str, **headers: str) -> Any:

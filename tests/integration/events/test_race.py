@@ -109,3 +109,47 @@ def test_cancellations_racing_registrations_keep_the_seats_exact(
         f"/api/v1/events/{event['id']}", headers=events.headers("events:read")
     ).get_json()
     assert seen["confirmed"] == 5
+
+
+RAISED = 18
+"""The capacity raise's new seats: more than the three waiting, fewer than all racers."""
+
+
+def test_a_capacity_raise_racing_twenty_registrations_never_overbooks(
+    events: ServiceHarness,
+) -> None:
+    """Ten seats taken and three people waiting; the capacity goes to 18 while twenty
+    more people register at once. Whatever the order, exactly 18 hold a seat, and the
+    seats went by sequence: nobody still waiting registered before someone seated."""
+    for round_ in range(3):
+        _raise_during_registrations(events, f"r{round_}", racers=20)
+
+
+def _raise_during_registrations(events: ServiceHarness, tag: str, racers: int) -> None:
+    event_id = new_event(events, capacity=CAPACITY)["id"]
+    first = [known_person(events, f"{tag}-first-{i:02}") for i in range(CAPACITY + 3)]
+    for person in first:
+        assert register(events, event_id, person).status_code == 201
+    late = [known_person(events, f"{tag}-late-{i:02}") for i in range(racers)]
+    calls: list[Callable[[], Any]] = [
+        lambda person=person: register(events, event_id, person) for person in late
+    ]
+    raise_ = events.headers("events:write", **{"If-Match": "*"})
+    calls.insert(
+        racers // 2,
+        lambda: events.client.patch(
+            f"/api/v1/events/{event_id}", json={"capacity": RAISED}, headers=raise_
+        ),
+    )
+    responses = _all_at_once(calls)
+    codes = Counter(response.status_code for response in responses)
+    assert codes == {201: racers, 200: 1}, codes
+    listed = registrations(events, event_id)  # in the order they were made
+    waiting = CAPACITY + 3 + racers - RAISED
+    assert [r["status"] for r in listed] == ["confirmed"] * RAISED + ["waitlisted"] * waiting
+    assert [r["waitlist_position"] for r in listed[RAISED:]] == list(range(1, waiting + 1))
+    assert {r["person_id"] for r in listed[:RAISED]} >= set(first)
+    seen = events.client.get(
+        f"/api/v1/events/{event_id}", headers=events.headers("events:read")
+    ).get_json()
+    assert (seen["capacity"], seen["confirmed"], seen["seats_left"]) == (RAISED, RAISED, 0)

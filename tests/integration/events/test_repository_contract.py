@@ -23,19 +23,25 @@ from services.events.adapters.memory import fake_uow
 from services.events.domain.commands import (
     CancelRegistration,
     CreateEvent,
+    ForgetCluster,
     ForgetPerson,
+    KeepClusters,
     KeepPeople,
     PublishEvent,
     Register,
+    UpdateEvent,
 )
 from services.events.domain.model import (
+    AgendaItem,
+    ClusterChange,
+    ClusterCopy,
     EventFormat,
     EventKind,
     EventStatus,
     PersonChange,
     RegistrationStatus,
 )
-from services.events.domain.ports import EventQuery, EventsUnitOfWork
+from services.events.domain.ports import EventQuery, EventsUnitOfWork, ParticipantQuery
 from shared.testing import fresh_postgres_database
 from tests.conftest import TEST_SECRET
 
@@ -66,8 +72,9 @@ def present(value: V | None) -> V:
 
 
 def _trip(title: str, days: int, capacity: int | None) -> CreateEvent:
+    trip = capacity is not None
     return CreateEvent(
-        kind=EventKind.BUSINESS_TRIP if capacity else EventKind.WEBINAR,
+        kind=EventKind.BUSINESS_TRIP if trip else EventKind.WEBINAR,
         title=title,
         format=EventFormat.IN_PERSON,
         starts_at=START + timedelta(days=days),
@@ -76,12 +83,23 @@ def _trip(title: str, days: int, capacity: int | None) -> CreateEvent:
         capacity=capacity,
         city="Lyon",
         country="fr",
+        agenda=(AgendaItem(START + timedelta(days=days, hours=1), "Visit", "Ana"),) * trip,
+        sectors=(" Agri  Food", "textile", "agrifood") if trip else (),
+        host_organisation="  Lyon  Hub " if trip else None,
     )
 
 
-def _person(person_id: str, minutes: int, name: str) -> PersonChange:
+def _person(
+    person_id: str, minutes: int, name: str, cluster_id: str = "cluster-1", country: str = ""
+) -> PersonChange:
     at = T0 + timedelta(minutes=minutes)
-    return PersonChange(person_id, name, f"{person_id}@example.org", "fr", at, "cluster-1")
+    return PersonChange(
+        person_id, name, f"{person_id}@example.org", "fr", at, cluster_id, country or None
+    )
+
+
+def _cluster(cluster_id: str, minutes: int, name: str, country: str | None) -> ClusterChange:
+    return ClusterChange(cluster_id, name, country, T0 + timedelta(minutes=minutes))
 
 
 def scenario(uow: EventsUnitOfWork) -> dict[str, Any]:
@@ -93,11 +111,21 @@ def scenario(uow: EventsUnitOfWork) -> dict[str, Any]:
             KeepPeople(
                 (
                     _person("p1", 2, "Newest"),
-                    _person("p2", 0, "Bea"),
+                    _person("p2", 0, "Bea", "cluster-2", "ES"),
                     _person("p1", 1, "Older"),
-                    _person("p3", 0, "Chen"),
-                    _person("p4", 0, "Dara"),
+                    _person("p3", 0, "Chen", "cluster-2"),
+                    _person("p4", 0, "Dara", "cluster-3"),
                     _person("p5", 0, "Eli"),
+                )
+            ),
+        )
+        ops.keep_clusters(
+            tx,
+            KeepClusters(
+                (
+                    _cluster("cluster-1", 1, "Tunis Agrifood", "TN"),
+                    _cluster("cluster-2", 0, "Clúster Madrid", "ES"),
+                    _cluster("cluster-1", 0, "Stale", "MA"),
                 )
             ),
         )
@@ -109,6 +137,20 @@ def scenario(uow: EventsUnitOfWork) -> dict[str, Any]:
         ops.keep_people(tx, KeepPeople((_person("p5", 9, "Back?"),)))
         seen["people"] = {p: tx.people.get(p) for p in ("p1", "p2", "p3", "p5", "ghost", "x")}
         seen["locked"] = sorted(tx.people.locked(["p3", "x", "p1", "p1"]))
+        ops.keep_clusters(tx, KeepClusters((_cluster("cluster-2", 2, "Madrid Cluster", "ES"),)))
+        ops.forget_cluster(
+            tx, ForgetCluster("cluster-2", "Madrid Cluster", T0 + timedelta(minutes=3))
+        )
+        ops.forget_cluster(tx, ForgetCluster("cluster-9", "Gone", T0))
+    with uow.begin() as tx:
+        ops.keep_clusters(tx, KeepClusters((_cluster("cluster-2", 9, "Back?", "FR"),)))
+        seen["clusters"] = {c: tx.clusters.get(c) for c in ("cluster-1", "cluster-2", "cluster-9")}
+        tx.feeds.put("p1", "hash-1", T0)
+        tx.feeds.put("p2", "hash-2", T0)
+        tx.feeds.put("p1", "hash-3", T0)  # a new feed replaces the old
+        tx.feeds.remove("p2")
+        tx.feeds.remove("nobody")
+        seen["feeds"] = [tx.feeds.person_of(h) for h in ("hash-1", "hash-2", "hash-3")]
 
     lyon = ops.create_event(uow, _trip("  Lyon   trip ", 2, capacity=2))
     webinar = ops.create_event(uow, _trip("Webinar", 1, capacity=None))
@@ -119,12 +161,30 @@ def scenario(uow: EventsUnitOfWork) -> dict[str, Any]:
     ops.register(uow, Register(lyon.id, "p1"))
 
     def page(status: RegistrationStatus | None, limit: int, after: int | None) -> list[Any]:
-        placed = ops.list_registrations(uow, lyon.id, status, limit, after)
-        return [(r.person_id, r.status, r.sequence, place) for r, place in placed]
+        placed = ops.list_registrations(uow, lyon.id, ParticipantQuery(status), limit, after)
+        return [
+            (p.registration.person_id, p.registration.status, p.registration.sequence, place)
+            for p in placed
+            for place in [p.waitlist_position]
+        ]
+
+    def who(**query: Any) -> list[Any]:
+        listed = ops.list_registrations(uow, lyon.id, ParticipantQuery(**query), 10, None)
+        return [
+            (p.registration.person_id, p.name, p.email, p.country, p.cluster_id, p.cluster_name)
+            for p in listed
+        ]
 
     seen["registrations"] = page(None, 10, None)
     seen["waitlisted"] = page(RegistrationStatus.WAITLISTED, 10, None)
     seen["after 2"] = page(None, 2, 2)
+    seen["participants"] = who()
+    seen["from TN"] = [p[0] for p in who(country="TN")]
+    seen["from ES"] = [p[0] for p in who(country="ES")]
+    seen["cluster-2"] = [p[0] for p in who(cluster_id="cluster-2")]
+    seen["waiting from TN"] = [
+        p[0] for p in who(country="TN", status=RegistrationStatus.WAITLISTED)
+    ]
     seen["placed p4"] = ops.get_registration(uow, lyon.id, regs["p4"][0].id)[1]
     with uow.read() as tx:
         seen["first waitlisted"] = present(tx.registrations.first_waitlisted(lyon.id)).person_id
@@ -142,6 +202,7 @@ def scenario(uow: EventsUnitOfWork) -> dict[str, Any]:
 
     stored = ops.get_event(uow, lyon.id)
     seen["lyon"] = (stored.title, stored.country, stored.status, stored.confirmed, stored.version)
+    seen["trip"] = (stored.agenda, stored.sectors, stored.host_organisation)
     seen["kept created_at"] = stored.created_at == lyon.created_at
     with uow.begin() as tx:
         tx.events.save(replace(stored, created_at=T0, title="Renamed"))
@@ -160,20 +221,73 @@ def scenario(uow: EventsUnitOfWork) -> dict[str, Any]:
     seen["webinars"] = listed(EventQuery(kind=EventKind.WEBINAR))
     seen["from lyon"] = listed(EventQuery(starts_from=lyon.starts_at))
     seen["before lyon"] = listed(EventQuery(starts_before=lyon.starts_at))
+    seen["agrifood"] = listed(EventQuery(sector="agri food"))
+    seen["mining"] = listed(EventQuery(sector="mining"))
+    seen["in FR"] = listed(EventQuery(country="FR"))
+    seen["in TN"] = listed(EventQuery(country="TN"))
+
+    # a capacity raised from 2 to 3 seats the first waiting (p4), sectors change
+    raised = ops.update_event(
+        uow, UpdateEvent(lyon.id, {"capacity": 3, "sectors": ("mining",)}, stored.version)
+    )
+    seen["raised"] = (raised.capacity, raised.confirmed, raised.version, raised.sectors)
+    seen["after the raise"] = page(None, 10, None)
+    seen["agrifood now"] = listed(EventQuery(sector="agrifood"))
+    seen["mining now"] = listed(EventQuery(sector="mining"))
+
+    # a person's own registrations: upcoming events first, then past ones
+    ops.publish_event(uow, PublishEvent(webinar.id))
+    ops.register(uow, Register(webinar.id, "p4"))
+    at = START + timedelta(days=1, hours=9)  # the webinar is over, lyon is to come
+    names = {lyon.id: "lyon", webinar.id: "webinar"}
+    with uow.read() as tx:
+        everything = tx.registrations.of_person("p4", at, 10, None)
+        seen["own p4"] = [
+            (names[o.event.id], o.registration.status, o.waitlist_position) for o in everything
+        ]
+        first = everything[0]
+        key = (False, first.event.starts_at, first.registration.id)
+        seen["own p4, page 2"] = [
+            names[o.event.id] for o in tx.registrations.of_person("p4", at, 1, key)
+        ]
+        last = everything[-1]
+        key = (True, last.event.starts_at, last.registration.id)
+        seen["own p4, after the last"] = tx.registrations.of_person("p4", at, 10, key)
+        seen["own p4, all upcoming"] = [
+            names[o.event.id] for o in tx.registrations.of_person("p4", START, 10, None)
+        ]
+        seen["calendar of p4"] = [
+            names[e.id]
+            for e in tx.registrations.events_of(
+                "p4", [RegistrationStatus.CONFIRMED, RegistrationStatus.ATTENDED]
+            )
+        ]
+        seen["waiting p1"] = [
+            names[e.id] for e in tx.registrations.events_of("p1", [RegistrationStatus.WAITLISTED])
+        ]
+        seen["attended p1"] = tx.registrations.events_of("p1", [RegistrationStatus.ATTENDED])
     return seen
 
 
 def test_the_fakes_answer_as_the_database_does(uow: EventsUnitOfWork) -> None:
     seen = scenario(uow)
     people = seen.pop("people")
-    assert {p: (c.name, c.removed) if c else None for p, c in people.items()} == {
-        "p1": ("Newest", False),
-        "p2": ("Bea", False),
-        "p3": ("Chen B.", False),
-        "p5": (None, True),
-        "ghost": (None, True),
+    assert {
+        p: (c.name, c.removed, c.cluster_id, c.country) if c else None for p, c in people.items()
+    } == {
+        "p1": ("Newest", False, "cluster-1", None),
+        "p2": ("Bea", False, "cluster-2", "ES"),
+        "p3": ("Chen B.", False, "cluster-1", None),
+        "p5": (None, True, None, None),
+        "ghost": (None, True, None, None),
         "x": None,
     }
+    trip = seen.pop("trip")
+    assert trip == (
+        (AgendaItem(START + timedelta(days=2, hours=1), "Visit", "Ana"),),
+        ("agri food", "textile", "agrifood"),
+        "Lyon Hub",
+    )
     confirmed, waitlisted, cancelled = (
         RegistrationStatus.CONFIRMED,
         RegistrationStatus.WAITLISTED,
@@ -215,4 +329,42 @@ def test_the_fakes_answer_as_the_database_does(uow: EventsUnitOfWork) -> None:
         "webinars": ["webinar"],
         "from lyon": ["lyon"],
         "before lyon": ["webinar"],
+        "clusters": {
+            "cluster-1": ClusterCopy("cluster-1", "Tunis Agrifood", "TN", removed=False),
+            "cluster-2": ClusterCopy("cluster-2", "Madrid Cluster", "ES", removed=True),
+            "cluster-9": ClusterCopy("cluster-9", "Gone", None, removed=True),
+        },
+        "feeds": [None, None, "p1"],
+        "participants": [
+            ("p1", "Newest", "p1@example.org", "TN", "cluster-1", "Tunis Agrifood"),
+            ("p2", "Bea", "p2@example.org", "ES", "cluster-2", "Madrid Cluster"),
+            ("p3", "Chen B.", "p3@example.org", "TN", "cluster-1", "Tunis Agrifood"),
+            ("p4", "Dara", "p4@example.org", None, "cluster-3", None),
+            ("p1", "Newest", "p1@example.org", "TN", "cluster-1", "Tunis Agrifood"),
+        ],
+        "from TN": ["p1", "p3", "p1"],
+        "from ES": ["p2"],
+        "cluster-2": ["p2"],
+        "waiting from TN": ["p1"],
+        "agrifood": ["lyon"],
+        "mining": [],
+        "in FR": ["webinar", "lyon"],
+        "in TN": [],
+        "raised": (3, 3, 3, ("mining",)),
+        "after the raise": [
+            ("p1", cancelled, 1, None),
+            ("p2", confirmed, 2, None),
+            ("p3", confirmed, 3, None),
+            ("p4", confirmed, 4, None),
+            ("p1", waitlisted, 5, 1),
+        ],
+        "agrifood now": [],
+        "mining now": ["lyon"],
+        "own p4": [("lyon", confirmed, None), ("webinar", confirmed, None)],
+        "own p4, page 2": ["webinar"],
+        "own p4, after the last": [],
+        "own p4, all upcoming": ["webinar", "lyon"],
+        "calendar of p4": ["webinar", "lyon"],
+        "waiting p1": ["lyon"],
+        "attended p1": [],
     }

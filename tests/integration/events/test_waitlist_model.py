@@ -17,6 +17,7 @@ import pytest
 from booster.testing import ServiceHarness, service_harness
 from services.events import operations as ops
 from services.events.domain.commands import CancelRegistration, Register
+from services.events.domain.ports import ParticipantQuery
 from tests.conftest import TEST_SECRET
 from tests.integration.events.conftest import known_person, new_event
 
@@ -81,8 +82,12 @@ def test_the_operations_behave_like_a_first_come_queue(
 
 
 def _agrees(harness: ServiceHarness, event_id: str, model: Queue) -> None:
-    page = ops.list_registrations(harness.runtime.uow, event_id, None, 500, None)
-    live = [(r, place) for r, place in page if r.status in ("confirmed", "waitlisted")]
+    page = ops.list_registrations(harness.runtime.uow, event_id, ParticipantQuery(), 500, None)
+    live = [
+        (p.registration, p.waitlist_position)
+        for p in page
+        if p.registration.status in ("confirmed", "waitlisted")
+    ]
     confirmed = {r.person_id for r, _ in live if r.status == "confirmed"}
     waiting = [(r.person_id, place) for r, place in live if r.status == "waitlisted"]
     assert confirmed == set(model.confirmed())

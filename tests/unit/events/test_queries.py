@@ -9,7 +9,7 @@ import pytest
 from services.events import operations as ops
 from services.events.domain.commands import CancelRegistration
 from services.events.domain.model import EventKind, EventStatus, RegistrationStatus
-from services.events.domain.ports import EventQuery
+from services.events.domain.ports import EventQuery, ParticipantQuery
 from shared.errors import NotFound
 from shared.uow import ReadOnly
 from tests.unit.events.conftest import Uow, in_days, known, published, register, trip
@@ -46,17 +46,18 @@ def test_registrations_are_listed_in_order_with_their_place_on_the_waitlist(uow:
     event = published(uow, capacity=1)
     seat, w1, w2, w3 = (register(uow, event, p) for p in known(uow, "a", "b", "c", "d"))
     ops.cancel_registration(uow, CancelRegistration(event.id, w2.id))
-    page = ops.list_registrations(uow, event.id, None, 10, None)
-    assert [(r.person_id, place) for r, place in page] == [
+    page = ops.list_registrations(uow, event.id, ParticipantQuery(), 10, None)
+    assert [(p.registration.person_id, p.waitlist_position) for p in page] == [
         ("a", None),
         ("b", 1),
         ("c", None),
         ("d", 2),
     ]
-    waiting = ops.list_registrations(uow, event.id, RegistrationStatus.WAITLISTED, 10, None)
-    assert [(r.id, place) for r, place in waiting] == [(w1.id, 1), (w3.id, 2)]
-    after = ops.list_registrations(uow, event.id, None, 2, seat.sequence)
-    assert [r.id for r, _ in after] == [w1.id, w2.id]
+    waitlisted = ParticipantQuery(status=RegistrationStatus.WAITLISTED)
+    waiting = ops.list_registrations(uow, event.id, waitlisted, 10, None)
+    assert [(p.registration.id, p.waitlist_position) for p in waiting] == [(w1.id, 1), (w3.id, 2)]
+    after = ops.list_registrations(uow, event.id, ParticipantQuery(), 2, seat.sequence)
+    assert [p.registration.id for p in after] == [w1.id, w2.id]
     assert ops.get_registration(uow, event.id, w3.id) == (w3, 2)
 
 
@@ -64,10 +65,10 @@ def test_registrations_of_an_unknown_event_or_another_event_are_not_found(uow: U
     event, other = published(uow), published(uow)
     registration = register(uow, event, *known(uow, "p1"))
     with pytest.raises(NotFound):
-        ops.list_registrations(uow, "nope", None, 10, None)
+        ops.list_registrations(uow, "nope", ParticipantQuery(), 10, None)
     with pytest.raises(NotFound):
         ops.get_registration(uow, other.id, registration.id)
-    assert ops.list_registrations(uow, other.id, None, 10, None) == []
+    assert ops.list_registrations(uow, other.id, ParticipantQuery(), 10, None) == []
 
 
 def test_a_read_cannot_emit(uow: Uow) -> None:
