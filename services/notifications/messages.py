@@ -29,6 +29,17 @@ _OTHER = (
     "{% set mine = data.mentor if recipient.id == data.mentor.person_id else data.mentee %}"
     "{% set other = data.mentee if recipient.id == data.mentor.person_id else data.mentor %}"
 )
+_CHANGED = (
+    "{% set timed = 'starts_at' in data.changed or 'ends_at' in data.changed"
+    " or 'timezone' in data.changed %}"
+    "{% set placed = 'city' in data.changed or 'country' in data.changed %}"
+    "{% set linked = 'online_link' in data.changed %}"
+    "{% set before = data.previous %}"
+)
+"""What an ``events.event.rescheduled`` changed: its time (``timed``), its venue
+(``placed``) or its link (``linked``); ``before``: the time and place it had."""
+_VENUE = "{% if data.format != 'online' and data.city %}"
+"""The event has a venue worth naming (an online event's place is its link)."""
 
 TEMPLATES: dict[str, dict[str, Template]] = {
     "registry.person.registered": {
@@ -199,46 +210,6 @@ TEMPLATES: dict[str, dict[str, Template]] = {
             "{% if data.reason %}\n\nالسبب: {{ data.reason }}{% endif %}",
         ),
     },
-    "mentoring.meeting.rescheduled": {
-        "en": Template(
-            "Joint meeting moved: {{ data.title }}",
-            "Dear {{ recipient.name }},\n\n"
-            "The joint meeting {{ data.title }} has moved to {{ data.starts_at | when }} "
-            "(was {{ data.previous_starts_at | when }}).",
-        ),
-        "fr": Template(
-            "Réunion commune déplacée : {{ data.title }}",
-            "Bonjour {{ recipient.name }},\n\n"
-            "La réunion commune {{ data.title }} est déplacée au {{ data.starts_at | when }} "
-            "(au lieu du {{ data.previous_starts_at | when }}).",
-        ),
-        "ar": Template(
-            "تغيير موعد الاجتماع المشترك: {{ data.title }}",
-            "عزيزي/عزيزتي {{ recipient.name }}،\n\n"
-            "تم نقل الاجتماع المشترك {{ data.title }} إلى {{ data.starts_at | when }} "
-            "(بدلًا من {{ data.previous_starts_at | when }}).",
-        ),
-    },
-    "mentoring.meeting.cancelled": {
-        "en": Template(
-            "Joint meeting cancelled: {{ data.title }}",
-            "Dear {{ recipient.name }},\n\n"
-            "The joint meeting {{ data.title }} of {{ data.starts_at | when }} is cancelled."
-            "{% if data.reason %}\n\nReason: {{ data.reason }}{% endif %}",
-        ),
-        "fr": Template(
-            "Réunion commune annulée : {{ data.title }}",
-            "Bonjour {{ recipient.name }},\n\n"
-            "La réunion commune {{ data.title }} du {{ data.starts_at | when }} est annulée."
-            "{% if data.reason %}\n\nMotif : {{ data.reason }}{% endif %}",
-        ),
-        "ar": Template(
-            "إلغاء الاجتماع المشترك: {{ data.title }}",
-            "عزيزي/عزيزتي {{ recipient.name }}،\n\n"
-            "تم إلغاء الاجتماع المشترك {{ data.title }} المقرر في {{ data.starts_at | when }}."
-            "{% if data.reason %}\n\nالسبب: {{ data.reason }}{% endif %}",
-        ),
-    },
     "events.registration.confirmed": {
         "en": Template(
             "You are registered: {{ data.event.title }}",
@@ -332,6 +303,67 @@ TEMPLATES: dict[str, dict[str, Template]] = {
             "عزيزي/عزيزتي {{ recipient.name }}،\n\n"
             "تم إلغاء تسجيلك في {{ data.event.title }} ({{ data.event.starts_at | when }})."
             "{% if data.reason %}\n\nالسبب: {{ data.reason }}{% endif %}",
+        ),
+    },
+    "events.event.rescheduled": {
+        "en": Template(
+            _CHANGED + "{% if timed %}Moved: {{ data.title }}, now {{ data.starts_at | day }}"
+            "{% elif placed %}New venue: {{ data.title }}"
+            "{% else %}New link: {{ data.title }}{% endif %}",
+            _CHANGED + "Dear {{ recipient.name }},\n\n"
+            "{{ data.title }} has "
+            "{{ 'moved' if timed else 'a new venue' if placed else 'a new link' }}.\n\n"
+            "When: {{ data.starts_at | when }} to {{ data.ends_at | when }}.\n\n"
+            "{% if timed %}Before: {{ before.starts_at | when }} to {{ before.ends_at | when }}."
+            "\n\n{% endif %}"
+            + _VENUE
+            + "Where: {{ data.city }}{% if data.country %}, {{ data.country }}{% endif %}"
+            "{% if placed and before.city %} (was {{ before.city }}"
+            "{% if before.country %}, {{ before.country }}{% endif %}){% endif %}\n\n"
+            "{% endif %}"
+            "{% if linked and data.online_link %}New link: {{ data.online_link }}\n\n{% endif %}"
+            "The updated invitation is attached for your calendar.",
+        ),
+        "fr": Template(
+            _CHANGED + "{% if timed %}Changement de date : {{ data.title }}, "
+            "désormais le {{ data.starts_at | day }}"
+            "{% elif placed %}Changement de lieu : {{ data.title }}"
+            "{% else %}Nouveau lien : {{ data.title }}{% endif %}",
+            _CHANGED + "Bonjour {{ recipient.name }},\n\n"
+            "{{ data.title }} "
+            "{{ 'change de date' if timed else 'change de lieu' if placed "
+            "else 'change de lien' }}.\n\n"
+            "Quand : du {{ data.starts_at | when }} au {{ data.ends_at | when }}.\n\n"
+            "{% if timed %}Auparavant : du {{ before.starts_at | when }} "
+            "au {{ before.ends_at | when }}.\n\n{% endif %}"
+            + _VENUE
+            + "Où : {{ data.city }}{% if data.country %}, {{ data.country }}{% endif %}"
+            "{% if placed and before.city %} (au lieu de {{ before.city }}"
+            "{% if before.country %}, {{ before.country }}{% endif %}){% endif %}\n\n"
+            "{% endif %}"
+            "{% if linked and data.online_link %}Nouveau lien : {{ data.online_link }}\n\n"
+            "{% endif %}"
+            "L'invitation mise à jour est jointe pour votre agenda.",
+        ),
+        "ar": Template(
+            _CHANGED + "{% if timed %}تغيير الموعد: {{ data.title }}، "
+            "الآن {{ data.starts_at | day }}"
+            "{% elif placed %}تغيير المكان: {{ data.title }}"
+            "{% else %}رابط جديد: {{ data.title }}{% endif %}",
+            _CHANGED + "عزيزي/عزيزتي {{ recipient.name }}،\n\n"
+            "تم تغيير {{ 'موعد' if timed else 'مكان' if placed else 'رابط' }} "
+            "{{ data.title }}.\n\n"
+            "الموعد: من {{ data.starts_at | when }} إلى {{ data.ends_at | when }}.\n\n"
+            "{% if timed %}الموعد السابق: من {{ before.starts_at | when }} "
+            "إلى {{ before.ends_at | when }}.\n\n{% endif %}"
+            + _VENUE
+            + "المكان: {{ data.city }}{% if data.country %}، {{ data.country }}{% endif %}"
+            "{% if placed and before.city %} (بدلًا من {{ before.city }}"
+            "{% if before.country %}، {{ before.country }}{% endif %}){% endif %}\n\n"
+            "{% endif %}"
+            "{% if linked and data.online_link %}الرابط الجديد: {{ data.online_link }}\n\n"
+            "{% endif %}"
+            "الدعوة المحدثة مرفقة لإضافتها إلى تقويمك.",
         ),
     },
     "events.event.cancelled": {

@@ -48,16 +48,6 @@ _SESSION = {
     "agenda": "Goals for the quarter",
     "status": "scheduled",
 }
-_MEETING = {
-    "id": "sample-meeting",
-    "programme_id": "sample-programme",
-    "title": "Joint meeting: funding",
-    "starts_at": _START,
-    "ends_at": _END,
-    "timezone": "Asia/Amman",
-    "online_link": "https://meet.example.org/joint",
-    "person_ids": ["sample-person", "sample-mentor"],
-}
 _MOVED = {
     "previous_starts_at": "2030-03-01T08:30:00+00:00",
     "previous_ends_at": "2030-03-01T10:30:00+00:00",
@@ -97,8 +87,6 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "mentoring.session.scheduled": _SESSION,
     "mentoring.session.rescheduled": {**_SESSION, **_MOVED},
     "mentoring.session.cancelled": {**_SESSION, "status": "cancelled", "reason": "Illness"},
-    "mentoring.meeting.rescheduled": {**_MEETING, **_MOVED},
-    "mentoring.meeting.cancelled": {**_MEETING, "reason": "Too few participants"},
     "events.registration.confirmed": _REGISTRATION,
     "events.registration.waitlisted": {
         **_REGISTRATION,
@@ -110,6 +98,19 @@ SAMPLES: dict[str, dict[str, Any]] = {
         **_REGISTRATION,
         "status": "cancelled",
         "reason": "Changed plans",
+    },
+    "events.event.rescheduled": {
+        **_EVENT,
+        "status": "published",
+        "capacity": 20,
+        "registration_closes_at": None,
+        "changed": ["starts_at", "ends_at"],
+        "previous": {
+            **{k: _EVENT[k] for k in ("timezone", "city", "country", "online_link")},
+            "starts_at": "2030-03-02T08:30:00+00:00",
+            "ends_at": "2030-03-04T16:00:00+00:00",
+        },
+        "person_ids": ["sample-person"],
     },
     "events.event.cancelled": {
         **_EVENT,

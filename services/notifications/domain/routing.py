@@ -83,8 +83,6 @@ RULES: dict[str, Rule] = {
     "mentoring.session.cancelled": Rule(
         Category.MENTORING, _participants, "every participant", Invitation.CANCEL
     ),
-    "mentoring.meeting.rescheduled": Rule(Category.MENTORING, _participants, "every participant"),
-    "mentoring.meeting.cancelled": Rule(Category.MENTORING, _participants, "every participant"),
     "events.registration.confirmed": Rule(
         Category.EVENTS, _registrant, "the person registered", Invitation.REQUEST
     ),
@@ -97,14 +95,31 @@ RULES: dict[str, Rule] = {
     "events.registration.cancelled": Rule(
         Category.EVENTS, _registrant, "the person whose registration ended", Invitation.CANCEL
     ),
+    "events.event.rescheduled": Rule(
+        Category.EVENTS,
+        _participants,
+        "every person registered (confirmed or waitlisted): the new time or place",
+        Invitation.REQUEST,
+    ),
     "events.event.cancelled": Rule(
         Category.EVENTS, _participants, "every person registered", Invitation.CANCEL
     ),
 }
-"""Event type -> who is notified. A type missing here notifies nobody (webhooks aside);
-``mentoring.meeting.scheduled`` is one on purpose: the events service hosts the meeting
-and registers every participant, and each ``events.registration.confirmed`` is that
-person's invitation, with the ``.ics`` of the hosted event."""
+"""Event type -> who is notified. A type missing here notifies nobody (webhooks aside).
+
+Some are missing on purpose:
+
+- ``mentoring.meeting.scheduled``, ``.rescheduled`` and ``.cancelled``: the events
+  service hosts each joint meeting as an event with every participant registered and
+  follows its moves and its cancellation. The hosted event's own events tell each
+  person once, with the ``.ics`` their calendar already holds (same UID): the
+  invitation is ``events.registration.confirmed``, a move ``events.event.rescheduled``,
+  a cancellation ``events.event.cancelled``. Telling the mentoring events as well would
+  notify every participant twice, the second time without the calendar update.
+- ``events.event.updated``: a change that is not a new time or place (title,
+  description, agenda, capacity, deadline, sectors, host) is not worth a message; the
+  seats a raised capacity fills are told by ``events.registration.promoted``.
+"""
 
 
 def time_zone(data: Data) -> str:
