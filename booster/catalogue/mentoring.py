@@ -1,5 +1,5 @@
 """Events published by the mentoring service: programmes, enrolments, pairs, sessions,
-joint meetings, goals and feedback.
+joint meetings, goals, feedback and the programme's published portfolio.
 
 Each carries what a subscriber needs to act without calling back: names and person ids
 of the people concerned, times with their time zone, links. Feedback comments are not
@@ -208,6 +208,30 @@ class FeedbackSubmitted(Schema):
     rating = fields.Integer(required=True, validate=validate.Range(min=1, max=5))
 
 
+class PortfolioData(Schema):
+    programme_id = fields.String(required=True)
+    programme_name = fields.String(required=True)
+    edition = fields.String(allow_none=True)
+    organiser = fields.String(allow_none=True)
+
+
+class PortfolioPublished(PortfolioData):
+    url = fields.String(
+        required=True,
+        metadata={
+            "description": "path on the mentoring service where the portfolio is served "
+            "without a token (HTML; `?lang=fr|ar`, `?format=pdf`)"
+        },
+    )
+    pdf_url = fields.String(required=True, metadata={"description": "the same, as a PDF"})
+    languages = fields.List(fields.String(validate=validate.OneOf(LANGUAGES)), required=True)
+    published_at = fields.AwareDateTime(required=True)
+
+
+class PortfolioUnpublished(PortfolioData):
+    unpublished_at = fields.AwareDateTime(required=True)
+
+
 def register(catalogue: Catalogue) -> None:
     """Add the mentoring service's event types to ``catalogue``."""
     _r = catalogue.register
@@ -282,4 +306,15 @@ def register(catalogue: Catalogue) -> None:
         FeedbackSubmitted,
         doc="A mentor or mentee rated a session or the programme (1-5; the comment stays "
         "in the mentoring service).",
+    )
+    _r(
+        "mentoring.portfolio.published",
+        PortfolioPublished,
+        doc="A programme's portfolio (a profile of every participating cluster, who is "
+        "paired with whom) was published: anyone may fetch it at `url`, without a token.",
+    )
+    _r(
+        "mentoring.portfolio.unpublished",
+        PortfolioUnpublished,
+        doc="A programme's portfolio was taken back: its `url` answers 404 again.",
     )

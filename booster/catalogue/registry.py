@@ -32,6 +32,13 @@ class ClusterData(Schema):
     website = fields.String(allow_none=True)
     members_count = fields.Integer(allow_none=True)
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    description = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "Added later (an additive change, same version): optional, so "
+            "events published before it still fit; a subscriber treats it as absent."
+        },
+    )
 
 
 class ClusterUpdated(ClusterData):
@@ -103,11 +110,17 @@ class PersonRemoved(Schema):
 def register(catalogue: Catalogue) -> None:
     """Add the registry service's event types to ``catalogue``."""
     _r = catalogue.register
-    _r("registry.cluster.registered", ClusterData, doc="A cluster joined the registry.")
+    _r(
+        "registry.cluster.registered",
+        ClusterData,
+        doc="A cluster joined the registry. `description` is optional: added to the data "
+        "later, an additive change (events from before it have none).",
+    )
     _r(
         "registry.cluster.updated",
         ClusterUpdated,
-        doc="A cluster's details changed (`changed` names the fields).",
+        doc="A cluster's details changed (`changed` names the fields); `description` as "
+        "in `registry.cluster.registered`.",
     )
     _r(
         "registry.cluster.deactivated",

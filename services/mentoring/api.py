@@ -33,6 +33,7 @@ from services.mentoring.domain.model import (
     SessionKind,
 )
 from services.mentoring.domain.ports import MentoringUnitOfWork, PairQuery, TimeKey
+from services.mentoring.portfolio import views as portfolio_views
 from shared.auth import current_principal, requires
 from shared.errors import NotFound
 from shared.http.etag import etag, expected_version
@@ -52,7 +53,7 @@ blueprint = Blueprint(
 
 
 def blueprints() -> list[Blueprint]:
-    return [blueprint]
+    return [blueprint, *portfolio_views.blueprints()]
 
 
 def _uow() -> MentoringUnitOfWork:

@@ -1,8 +1,9 @@
 """Events the mentoring service subscribes to, and their handlers.
 
 It keeps its own read copies of the registry's people and clusters (a person's
-language, cluster and country; a cluster's country, region, sectors and status), so
-that enrolment and matching never ask the registry. Changes are applied newest-first
+language, cluster, country and role; a cluster's country, region, sectors, status, the
+details its profile in a portfolio shows and its labels), so that enrolment, matching
+and the portfolio never ask the registry. Changes are applied newest-first
 by the registry's event time, so a redelivered or late event never overwrites a newer
 one. Flow 5 of the design: a deactivated (or removed) cluster ends the active pairs of
 its mentees, a removed person their pairs. Each handler turns the received data
@@ -13,6 +14,7 @@ in the consumer's transaction.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 
 from services.mentoring import operations as ops
 from services.mentoring.domain.commands import (
@@ -20,9 +22,16 @@ from services.mentoring.domain.commands import (
     ForgetCluster,
     ForgetPerson,
     KeepClusters,
+    KeepLabel,
     KeepPeople,
 )
-from services.mentoring.domain.model import ClusterChange, ClusterStatusChange, PersonChange
+from services.mentoring.domain.model import (
+    ClusterChange,
+    ClusterStatusChange,
+    LabelAward,
+    LabelCopy,
+    PersonChange,
+)
 from services.mentoring.domain.ports import MentoringTx
 from shared.bus.consumer import Handler, batched
 from shared.events import CloudEvent
@@ -60,6 +69,29 @@ def cluster_removed(event_: CloudEvent, tx: MentoringTx) -> None:
     ops.forget_cluster(tx, ForgetCluster(data["id"], data["name"], event_.occurred_at))
 
 
+def label_awarded(event_: CloudEvent, tx: MentoringTx) -> None:
+    """registry.cluster.label_awarded: the label, for the cluster's profile."""
+    data = event_.data
+    label = data["label"]
+    award = LabelAward(
+        cluster_id=data["cluster_id"],
+        cluster_name=data["cluster_name"],
+        label=LabelCopy(
+            id=label["id"],
+            scheme=label["scheme"],
+            level=label["level"],
+            awarded_on=_day(label["awarded_on"]),
+            valid_until=_day(label["valid_until"]) if label.get("valid_until") else None,
+        ),
+        at=event_.occurred_at,
+    )
+    ops.keep_label(tx, KeepLabel(award))
+
+
+def _day(value: str | date) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
 def _status(event_: CloudEvent, tx: MentoringTx, *, active: bool) -> None:
     data = event_.data
     change = ClusterStatusChange(
@@ -77,6 +109,7 @@ def _person(event_: CloudEvent) -> PersonChange:
         at=event_.occurred_at,
         cluster_id=data.get("cluster_id"),
         country=_code(data.get("country")),
+        role=data.get("role"),
     )
 
 
@@ -90,6 +123,13 @@ def _cluster(event_: CloudEvent) -> ClusterChange:
         sectors=tuple(sector.strip().lower() for sector in data["sectors"] if sector.strip()),
         active=data["status"] == "active",
         at=event_.occurred_at,
+        acronym=data.get("acronym"),
+        city=data.get("city"),
+        kind=data.get("kind"),
+        founded=data.get("founded"),
+        members_count=data.get("members_count"),
+        website=data.get("website"),
+        description=data.get("description"),
     )
 
 
@@ -112,5 +152,6 @@ HANDLERS: Mapping[str, Handler] = {
     "registry.cluster.deactivated": cluster_deactivated,
     "registry.cluster.reactivated": cluster_reactivated,
     "registry.cluster.removed": cluster_removed,
+    "registry.cluster.label_awarded": label_awarded,
 }
 """Event type (or topic pattern) -> handler: the one declaration of what it consumes."""

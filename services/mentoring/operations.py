@@ -31,6 +31,7 @@ from services.mentoring.domain.commands import (
     ForgetPerson,
     GiveFeedback,
     KeepClusters,
+    KeepLabel,
     KeepPeople,
     MakePair,
     MoveProgramme,
@@ -868,6 +869,12 @@ def forget_person(tx: MentoringTx, command: ForgetPerson) -> None:
 def keep_clusters(tx: MentoringTx, command: KeepClusters) -> None:
     """registry.cluster.registered / .updated: keep the newest details of each."""
     tx.clusters.keep_newest(command.changes)
+
+
+def keep_label(tx: MentoringTx, command: KeepLabel) -> None:
+    """registry.cluster.label_awarded: the label, kept with the cluster's copy (for its
+    profile in the programme's portfolio)."""
+    tx.clusters.add_label(command.award)
 
 
 def change_cluster_status(tx: MentoringTx, command: ChangeClusterStatus) -> None:

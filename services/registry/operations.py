@@ -380,6 +380,7 @@ def cluster_data(cluster: Cluster) -> dict[str, Any]:
         "website": cluster.website,
         "members_count": cluster.members_count,
         "status": cluster.status.value,
+        "description": cluster.description,
     }
 
 

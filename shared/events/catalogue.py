@@ -87,10 +87,18 @@ class Catalogue:
 
     def check(self, event_: CloudEvent) -> None:
         """Raise :class:`InvalidEventData` if a received event of a catalogued type does
-        not fit its schema (a type unknown here is left to the handlers to judge)."""
+        not fit its schema (a type unknown here is left to the handlers to judge).
+
+        A consumer is a tolerant reader: fields it does not know, at any depth, are
+        ignored, so that a publisher can add an optional field (an additive change,
+        same version) before every consumer is deployed with the new catalogue. The
+        publisher's own check (:meth:`make_event`) stays strict.
+        """
         if event_.type not in self._types:
             return
-        errors = self._types[event_.type].validator.validate(dict(event_.data))
+        errors = _without_unknown_fields(
+            self._types[event_.type].validator.validate(dict(event_.data))
+        )
         if errors:
             raise InvalidEventData(event_.type, errors)
 
@@ -116,3 +124,19 @@ class Catalogue:
             correlationid=correlation.correlation_id if correlation else None,
             traceparent=context.new_traceparent(correlation.traceparent) if correlation else None,
         )
+
+
+_UNKNOWN_FIELD = marshmallow.Schema._default_error_messages["unknown"]
+
+
+def _without_unknown_fields(errors: Mapping[Any, Any]) -> dict[Any, Any]:
+    """marshmallow's error tree with every "Unknown field." leaf taken out."""
+    kept: dict[Any, Any] = {}
+    for key, value in errors.items():
+        if isinstance(value, Mapping):
+            nested = _without_unknown_fields(value)
+            if nested:
+                kept[key] = nested
+        elif value != [_UNKNOWN_FIELD]:
+            kept[key] = value
+    return kept

@@ -43,6 +43,12 @@ def render_markdown(catalogue: Catalogue) -> str:
         "its version (`urn:booster:event:<type>:v<version>`); a breaking change to `data`",
         "gets a new type. Extensions: `correlationid`, `traceparent`.",
         "",
+        "An optional field may be added to a type's `data` without a new version (an",
+        "additive change). Consumers are tolerant readers: they check the fields they know",
+        "and ignore the others, at any depth, so a publisher may be deployed before its",
+        "consumers. Publishers are strict: data with a field not in the catalogue is refused",
+        "before it is written to the outbox.",
+        "",
     ]
     types = list(catalogue)
     if not types:

@@ -13,7 +13,7 @@ from booster.testing import ServiceHarness, service_harness
 from tests.conftest import TEST_SECRET
 
 ID = "00000000-0000-0000-0000-000000000000"
-SERVICES_WITH_ROUTES = {"registry": 20, "events": 9, "mentoring": 38}
+SERVICES_WITH_ROUTES = {"registry": 20, "events": 17, "mentoring": 42}
 """Notifications is covered by tests/integration/notifications/test_route_security.py:
 some of its routes are open to operators and to a person's own token alike."""
 """Each service with an API, and how many routes (method, path) it has at least."""
@@ -87,8 +87,10 @@ def test_every_route_needs_its_scope(harness: ServiceHarness) -> None:
 def test_the_right_scope_gets_past_authorisation(harness: ServiceHarness) -> None:
     for scope in ("admin", " ".join(_scopes(harness))):
         for method, path in _routes(harness):
+            # a person's own routes (``/me``, declaring only ``self``) take a person's token
+            own = _declared(harness, method, path) == ("self",) and scope != "admin"
             response = harness.client.open(
-                path, method=method, json={}, headers=harness.headers(scope)
+                path, method=method, json={}, headers=harness.headers("self" if own else scope)
             )
             assert response.status_code not in (401, 403), (method, path, response.get_json())
             assert response.status_code < 500, (method, path, response.get_json())
@@ -108,3 +110,60 @@ def test_a_self_token_reaches_only_the_routes_open_to_it(harness: ServiceHarness
         else:
             assert response.status_code == 403, (method, path, response.get_json())
     assert opened >= 1
+
+
+INFRASTRUCTURE = {"/healthz", "/readyz", "/metrics", "/openapi.json", "/docs"}
+"""Routes outside /api/v1 every service has: they carry no programme data."""
+
+
+def test_the_published_portfolio_is_mentorings_one_data_route_open_without_a_token(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Intentionally open: ``GET /portfolios/{programme_id}`` serves a portfolio an
+    operator published (no token), and answers 404 for one that is not (or an unknown
+    id), as if it did not exist."""
+    with service_harness("mentoring", database_url, tmp_path, TEST_SECRET) as harness:
+        outside = {
+            rule.rule
+            for rule in harness.app.url_map.iter_rules()
+            if not rule.rule.startswith("/api/")
+            and rule.rule not in INFRASTRUCTURE
+            and not rule.rule.startswith(("/static/", "/docs/"))
+        }
+        assert outside == {"/portfolios/<string:programme_id>"}
+        for headers in ({}, {"Authorization": "Bearer not-a-jwt"}):
+            response = harness.client.get(f"/portfolios/{ID}", headers=headers)
+            assert response.status_code == 404
+            assert response.mimetype == "application/problem+json"
+            assert "WWW-Authenticate" not in response.headers
+
+
+def test_the_calendar_feed_is_the_events_services_one_data_route_open_without_a_token(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Intentionally open: ``GET /feeds/calendar.ics?key=...`` serves a person's calendar
+    to calendar apps, which cannot send a bearer token; its long random key (from ``POST
+    /api/v1/me/calendar-feed``) is the credential. An unknown or revoked key is 404, a
+    token changes nothing, and ``/me`` routes are refused to operator tokens."""
+    with service_harness("events", database_url, tmp_path, TEST_SECRET) as harness:
+        outside = {
+            rule.rule
+            for rule in harness.app.url_map.iter_rules()
+            if not rule.rule.startswith("/api/")
+            and rule.rule not in INFRASTRUCTURE
+            and not rule.rule.startswith(("/static/", "/docs/"))
+        }
+        assert outside == {"/feeds/calendar.ics"}
+        for headers in ({}, {"Authorization": "Bearer not-a-jwt"}):
+            response = harness.client.get("/feeds/calendar.ics?key=" + "k" * 43, headers=headers)
+            assert response.status_code == 404
+            assert response.mimetype == "application/problem+json"
+            assert "WWW-Authenticate" not in response.headers
+        operator = harness.headers("events:read events:write")
+        for method, path in (
+            ("GET", "/api/v1/me/registrations"),
+            ("GET", "/api/v1/me/calendar.ics"),
+            ("POST", "/api/v1/me/calendar-feed"),
+            ("DELETE", "/api/v1/me/calendar-feed"),
+        ):
+            assert harness.client.open(path, method=method, headers=operator).status_code == 403

@@ -497,3 +497,56 @@ def test_valid_id_refuses_long_empty_or_non_printable_values(value: str | None) 
 def test_valid_id_honours_max_length() -> None:
     assert context.valid_id("abcd", max_length=4) == "abcd"
     assert context.valid_id("abcde", max_length=4) is None
+
+
+# --- tolerant reading at the consumer ------------------------------------------------
+
+
+def _nested_catalogue() -> Catalogue:
+    class Label(marshmallow.Schema):
+        level = fields.String(required=True)
+
+    class Cluster(marshmallow.Schema):
+        name = fields.String(required=True)
+        labels = fields.List(fields.Nested(Label), load_default=list)
+
+    catalogue = Catalogue()
+    catalogue.register("registry.cluster.registered", Cluster, doc="test")
+    return catalogue
+
+
+def test_a_consumer_ignores_fields_added_by_a_newer_publisher_at_any_depth() -> None:
+    catalogue = _nested_catalogue()
+    received = CloudEvent(
+        type="registry.cluster.registered",
+        source="/booster/registry",
+        subject="c-1",
+        data={"name": "Dinamo", "description": "new", "labels": [{"level": "gold", "x": 1}]},
+    )
+
+    catalogue.check(received)  # no InvalidEventData
+
+
+def test_a_consumer_still_refuses_data_that_breaks_the_known_fields() -> None:
+    catalogue = _nested_catalogue()
+    received = CloudEvent(
+        type="registry.cluster.registered",
+        source="/booster/registry",
+        subject="c-1",
+        data={"description": "new", "labels": [{"level": 3, "x": 1}]},
+    )
+
+    with pytest.raises(InvalidEventData) as excinfo:
+        catalogue.check(received)
+
+    assert excinfo.value.errors == {
+        "name": ["Missing data for required field."],
+        "labels": {0: {"level": ["Not a valid string."]}},
+    }
+
+
+def test_the_publisher_stays_strict_about_unknown_fields() -> None:
+    with pytest.raises(InvalidEventData):
+        _nested_catalogue().make_event(
+            "registry.cluster.registered", subject="c-1", data={"name": "D", "extra": 1}
+        )

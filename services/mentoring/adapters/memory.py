@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from services.mentoring.domain.model import (
     LIVE_PAIR,
@@ -21,6 +21,7 @@ from services.mentoring.domain.model import (
     Enrolment,
     Feedback,
     Goal,
+    LabelAward,
     Meeting,
     Pair,
     PairStatus,
@@ -28,6 +29,7 @@ from services.mentoring.domain.model import (
     PersonCopy,
     Programme,
     ProgrammeStatus,
+    Publication,
     Role,
     Session,
 )
@@ -41,6 +43,7 @@ from services.mentoring.domain.ports import (
     PairQuery,
     Pairs,
     People,
+    Portfolios,
     Programmes,
     Sessions,
     TimeKey,
@@ -360,7 +363,12 @@ class FakePeople(People):
             row = self.rows.get(person_id)
             if row is None or (not row.copy.removed and row.synced_at <= change.at):
                 copy = PersonCopy(
-                    person_id, change.name, change.language, change.cluster_id, change.country
+                    person_id,
+                    change.name,
+                    change.language,
+                    change.cluster_id,
+                    change.country,
+                    role=change.role,
                 )
                 self.rows[person_id] = _Row(copy, change.at)
 
@@ -402,6 +410,7 @@ class FakeClusters(Clusters):
                     change.region,
                     change.active,
                     change.sectors,
+                    **_profile(change),
                 )
                 self.rows[cluster_id] = _ClusterRow(copy, change.at, change.at)
                 continue
@@ -415,6 +424,7 @@ class FakeClusters(Clusters):
                     country=change.country,
                     region=change.region,
                     sectors=change.sectors,
+                    **_profile(change),
                 )
                 details_at = change.at
             if status_at <= change.at:
@@ -438,6 +448,58 @@ class FakeClusters(Clusters):
         tombstone = ClusterCopy(cluster_id, None, None, None, False, (), True)
         self.rows[cluster_id] = _ClusterRow(tombstone, at, at)
 
+    def add_label(self, award: LabelAward) -> bool:
+        row = self.rows.get(award.cluster_id)
+        if row is None:
+            copy = ClusterCopy(
+                award.cluster_id, award.cluster_name, None, None, True, labels=(award.label,)
+            )
+            self.rows[award.cluster_id] = _ClusterRow(copy, None, award.at)
+            return True
+        if row.copy.removed or any(label.id == award.label.id for label in row.copy.labels):
+            return False
+        labels = (*row.copy.labels, award.label)
+        self.rows[award.cluster_id] = replace(row, copy=replace(row.copy, labels=labels))
+        return True
+
+
+def _profile(change: ClusterChange) -> dict[str, Any]:
+    return {
+        "acronym": change.acronym,
+        "city": change.city,
+        "kind": change.kind,
+        "founded": change.founded,
+        "members_count": change.members_count,
+        "website": change.website,
+        "description": change.description,
+    }
+
+
+class FakePortfolios(Portfolios):
+    def __init__(self) -> None:
+        self.publications: dict[str, Publication] = {}
+        self.files: dict[tuple[str, str], tuple[str, bytes]] = {}
+
+    def publication(self, programme_id: str) -> Publication | None:
+        return self.publications.get(programme_id)
+
+    def publish(self, publication: Publication) -> None:
+        if publication.programme_id in self.publications:
+            raise IntegrityError(f"portfolio {publication.programme_id} already published")
+        self.publications[publication.programme_id] = publication
+
+    def unpublish(self, programme_id: str) -> None:
+        self.publications.pop(programme_id, None)
+
+    def rendered(self, programme_id: str, language: str, fingerprint: str) -> bytes | None:
+        kept = self.files.get((programme_id, language))
+        return kept[1] if kept and kept[0] == fingerprint else None
+
+    def keep_rendered(
+        self, programme_id: str, language: str, fingerprint: str, content: bytes
+    ) -> None:
+        self.files[(programme_id, language)] = (fingerprint, content)
+
 
 class FakeMentoringTx(FakeTransaction, MentoringTx):
     """An in-memory unit of work of the mentoring service."""
@@ -451,6 +513,7 @@ class FakeMentoringTx(FakeTransaction, MentoringTx):
     feedback: FakeFeedback
     people: FakePeople
     clusters: FakeClusters
+    portfolios: FakePortfolios
 
     def __init__(self, catalogue: Catalogue) -> None:
         super().__init__(catalogue)
@@ -463,6 +526,7 @@ class FakeMentoringTx(FakeTransaction, MentoringTx):
         self.feedback = FakeFeedback()
         self.people = FakePeople()
         self.clusters = FakeClusters()
+        self.portfolios = FakePortfolios()
 
 
 def fake_uow(catalogue: Catalogue) -> FakeUnitOfWork[FakeMentoringTx]:

@@ -8,7 +8,7 @@ whose update applies only to a newer change.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 
@@ -23,6 +23,8 @@ from services.mentoring.adapters.tables import (
     meetings,
     pairs,
     people,
+    portfolio_files,
+    portfolio_publications,
     programmes,
     session_pairs,
     sessions,
@@ -37,6 +39,8 @@ from services.mentoring.domain.model import (
     Feedback,
     Goal,
     GoalStatus,
+    LabelAward,
+    LabelCopy,
     Language,
     Meeting,
     Pair,
@@ -45,10 +49,12 @@ from services.mentoring.domain.model import (
     PersonCopy,
     Programme,
     ProgrammeStatus,
+    Publication,
     Role,
     Session,
     SessionKind,
     SessionStatus,
+    now,
 )
 from services.mentoring.domain.ports import (
     Clusters,
@@ -60,6 +66,7 @@ from services.mentoring.domain.ports import (
     PairQuery,
     Pairs,
     People,
+    Portfolios,
     Programmes,
     Sessions,
     TimeKey,
@@ -429,6 +436,7 @@ class SqlPeople(People):
                 "language": change.language,
                 "cluster_id": change.cluster_id,
                 "country": change.country,
+                "role": change.role,
                 "synced_at": change.at,
             }
             for change in newest_per_id(changes, lambda c: c.id, lambda c: c.at)
@@ -468,6 +476,7 @@ class SqlClusters(Clusters):
                 "active": change.active,
                 "details_at": change.at,
                 "status_at": change.at,
+                **{column: getattr(change, column) for column in _PROFILE_COLUMNS},
             }
             for change in newest_per_id(changes, lambda c: c.id, lambda c: c.at)
         ]
@@ -511,10 +520,106 @@ class SqlClusters(Clusters):
             self.session,
             clusters,
             cluster_id,
-            ("name", "country", "region"),
+            ("name", "country", "region", *_PROFILE_COLUMNS, "labels"),
             at,
             at_columns=("details_at", "status_at"),
             values={"sectors": [], "active": False},
+        )
+
+    def add_label(self, award: LabelAward) -> bool:
+        current = self.session.execute(
+            select(clusters.c.labels, clusters.c.removed_at)
+            .where(clusters.c.id == award.cluster_id)
+            .with_for_update()
+        ).first()
+        label = _label_values(award.label)
+        if current is None:
+            self.session.execute(
+                insert(clusters),
+                {
+                    "id": award.cluster_id,
+                    "name": award.cluster_name,
+                    "country": None,
+                    "region": None,
+                    "sectors": [],
+                    "active": True,
+                    "details_at": None,
+                    "status_at": award.at,
+                    "labels": [label],
+                },
+            )
+            return True
+        kept = list(current.labels or [])
+        if current.removed_at is not None or any(item["id"] == label["id"] for item in kept):
+            return False
+        self.session.execute(
+            update(clusters).where(clusters.c.id == award.cluster_id).values(labels=[*kept, label])
+        )
+        return True
+
+
+class SqlPortfolios(Portfolios):
+    def __init__(self, session: DbSession) -> None:
+        self.session = session
+
+    def publication(self, programme_id: str) -> Publication | None:
+        row = self.session.execute(
+            select(portfolio_publications).where(
+                portfolio_publications.c.programme_id == programme_id
+            )
+        ).first()
+        if row is None:
+            return None
+        return Publication(row.programme_id, utc(row.published_at), row.published_by)
+
+    def publish(self, publication: Publication) -> None:
+        self.session.execute(
+            insert(portfolio_publications),
+            {
+                "programme_id": publication.programme_id,
+                "published_at": publication.published_at,
+                "published_by": publication.published_by,
+            },
+        )
+
+    def unpublish(self, programme_id: str) -> None:
+        self.session.execute(
+            delete(portfolio_publications).where(
+                portfolio_publications.c.programme_id == programme_id
+            )
+        )
+
+    def rendered(self, programme_id: str, language: str, fingerprint: str) -> bytes | None:
+        row = self.session.execute(
+            select(portfolio_files.c.content).where(
+                portfolio_files.c.programme_id == programme_id,
+                portfolio_files.c.language == language,
+                portfolio_files.c.fingerprint == fingerprint,
+            )
+        ).first()
+        return bytes(row.content) if row else None
+
+    def keep_rendered(
+        self, programme_id: str, language: str, fingerprint: str, content: bytes
+    ) -> None:
+        statement = dialect_insert(portfolio_files, self.session.get_bind().dialect.name)
+        fresh = statement.excluded
+        self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[portfolio_files.c.programme_id, portfolio_files.c.language],
+                set_={
+                    "fingerprint": fresh.fingerprint,
+                    "content": fresh.content,
+                    "made_at": fresh.made_at,
+                },
+            ),
+            {
+                "programme_id": programme_id,
+                "language": language,
+                "fingerprint": fingerprint,
+                "content": content,
+                "made_at": now(),
+            },
         )
 
 
@@ -532,10 +637,21 @@ class SqlMentoringTx(SqlTransaction, MentoringTx):
         self.feedback = SqlFeedback(session)
         self.people = SqlPeople(session)
         self.clusters = SqlClusters(session)
+        self.portfolios = SqlPortfolios(session)
 
 
 # -- statements built once -----------------------------------------------------------
-_PERSON_COLUMNS = ("name", "language", "cluster_id", "country")
+_PERSON_COLUMNS = ("name", "language", "cluster_id", "country", "role")
+_PROFILE_COLUMNS = (
+    "acronym",
+    "city",
+    "kind",
+    "founded",
+    "members_count",
+    "website",
+    "description",
+)
+"""A cluster's details that only a profile in a portfolio shows."""
 
 
 @cache
@@ -555,7 +671,14 @@ def _upsert_clusters(dialect: str) -> Any:
         set_={
             **{
                 column: when(newer_details, column)
-                for column in ("name", "country", "region", "sectors", "details_at")
+                for column in (
+                    "name",
+                    "country",
+                    "region",
+                    "sectors",
+                    *_PROFILE_COLUMNS,
+                    "details_at",
+                )
             },
             "active": when(newer_status, "active"),
             "status_at": when(newer_status, "status_at"),
@@ -780,7 +903,13 @@ def _feedback(row: Row[Any]) -> Feedback:
 
 def _person(row: Row[Any]) -> PersonCopy:
     return PersonCopy(
-        row.id, row.name, row.language, row.cluster_id, row.country, row.removed_at is not None
+        row.id,
+        row.name,
+        row.language,
+        row.cluster_id,
+        row.country,
+        row.removed_at is not None,
+        row.role,
     )
 
 
@@ -793,4 +922,27 @@ def _cluster(row: Row[Any]) -> ClusterCopy:
         active=bool(row.active),
         sectors=tuple(row.sectors),
         removed=row.removed_at is not None,
+        **{column: getattr(row, column) for column in _PROFILE_COLUMNS},
+        labels=tuple(_label(item) for item in row.labels or ()),
+    )
+
+
+def _label_values(label: LabelCopy) -> dict[str, Any]:
+    return {
+        "id": label.id,
+        "scheme": label.scheme,
+        "level": label.level,
+        "awarded_on": label.awarded_on.isoformat(),
+        "valid_until": label.valid_until.isoformat() if label.valid_until else None,
+    }
+
+
+def _label(item: dict[str, Any]) -> LabelCopy:
+    valid_until = item.get("valid_until")
+    return LabelCopy(
+        id=item["id"],
+        scheme=item["scheme"],
+        level=item["level"],
+        awarded_on=date.fromisoformat(item["awarded_on"]),
+        valid_until=date.fromisoformat(valid_until) if valid_until else None,
     )

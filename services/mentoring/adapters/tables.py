@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -205,6 +206,7 @@ people = Table(
     Column("country", String(2)),
     Column("synced_at", DateTime(timezone=True), nullable=False),
     Column("removed_at", DateTime(timezone=True)),
+    Column("role", String(32)),
     Index("ix_people_cluster_id", "cluster_id"),
 )
 
@@ -222,4 +224,36 @@ clusters = Table(
     Column("details_at", DateTime(timezone=True)),
     Column("status_at", DateTime(timezone=True), nullable=False),
     Column("removed_at", DateTime(timezone=True)),
+    # what a profile in a programme's portfolio shows (details, with their time), and
+    # the labels awarded (registry.cluster.label_awarded: [{id, scheme, level,
+    # awarded_on, valid_until}, ...]; NULL: none yet)
+    Column("acronym", Text),
+    Column("city", Text),
+    Column("kind", String(32)),
+    Column("founded", Integer),
+    Column("members_count", Integer),
+    Column("website", Text),
+    Column("description", Text),
+    Column("labels", JSON),
+)
+
+portfolio_publications = Table(
+    "portfolio_publications",
+    metadata,
+    # a programme's portfolio that anyone may fetch without a token
+    Column("programme_id", String(36), ForeignKey("programmes.id"), primary_key=True),
+    Column("published_at", DateTime(timezone=True), nullable=False),
+    Column("published_by", String(255)),
+)
+
+portfolio_files = Table(
+    "portfolio_files",
+    metadata,
+    # the PDF last made of a programme's portfolio in a language, and the fingerprint of
+    # the data it was made from: served again as long as the data is the same
+    Column("programme_id", String(36), ForeignKey("programmes.id"), primary_key=True),
+    Column("language", String(2), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("made_at", DateTime(timezone=True), nullable=False),
 )

@@ -16,6 +16,7 @@ from services.mentoring.domain.model import (
     ClusterStatusChange,
     Competency,
     GoalStatus,
+    LabelAward,
     Language,
     PersonChange,
     Role,
@@ -249,3 +250,26 @@ class ForgetCluster:
     cluster_id: str
     name: str
     at: datetime
+
+
+@dataclass(frozen=True)
+class KeepLabel:
+    """The registry awarded a cluster a label (kept with the cluster's copy)."""
+
+    award: LabelAward
+
+
+# -- the programme's portfolio -----------------------------------------------------------
+@dataclass(frozen=True)
+class PublishPortfolio:
+    """Make the portfolio reachable without a token (``mentoring.portfolio.published``)."""
+
+    programme_id: str
+    by: str | None = None
+
+
+@dataclass(frozen=True)
+class UnpublishPortfolio:
+    """Take the portfolio back (``mentoring.portfolio.unpublished``): 404 without a token."""
+
+    programme_id: str

@@ -131,6 +131,8 @@ class PersonCopy:
     cluster_id: str | None
     country: str | None
     removed: bool = False
+    role: str | None = None
+    """The registry's role (``cluster_manager``, ``governance_team``, ``expert``, ``other``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +145,7 @@ class PersonChange:
     at: datetime
     cluster_id: str | None = None
     country: str | None = None
+    role: str | None = None
 
 
 @dataclass(frozen=True)
@@ -156,6 +159,15 @@ class ClusterCopy:
     active: bool
     sectors: tuple[str, ...] = ()
     removed: bool = False
+    # what a profile in the programme's portfolio shows
+    acronym: str | None = None
+    city: str | None = None
+    kind: str | None = None
+    founded: int | None = None
+    members_count: int | None = None
+    website: str | None = None
+    description: str | None = None
+    labels: tuple[LabelCopy, ...] = ()
 
     @property
     def in_mena(self) -> bool:
@@ -176,6 +188,35 @@ class ClusterChange:
     sectors: tuple[str, ...]
     active: bool
     at: datetime
+    acronym: str | None = None
+    city: str | None = None
+    kind: str | None = None
+    founded: int | None = None
+    members_count: int | None = None
+    website: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LabelCopy:
+    """A label the registry awarded a cluster (e.g. ESCA Cluster Management Excellence,
+    gold), with its validity."""
+
+    id: str
+    scheme: str
+    level: str
+    awarded_on: date
+    valid_until: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LabelAward:
+    """The registry awarded ``label`` to a cluster ``at`` (the cluster was active then)."""
+
+    cluster_id: str
+    cluster_name: str
+    label: LabelCopy
+    at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +228,16 @@ class ClusterStatusChange:
     country: str
     active: bool
     at: datetime
+
+
+# -- the programme's portfolio ---------------------------------------------------------
+@dataclass(frozen=True)
+class Publication:
+    """A programme's portfolio, published: anyone may fetch it without a token."""
+
+    programme_id: str
+    published_at: datetime
+    published_by: str | None = None
 
 
 # -- programmes ------------------------------------------------------------------------

@@ -2,9 +2,10 @@
 
 Use cases see the service's data only through a :class:`MentoringTx`: ``tx.programmes``,
 ``tx.enrolments``, ``tx.pairs``, ``tx.goals``, ``tx.sessions``, ``tx.meetings``,
-``tx.feedback`` and the read copies ``tx.people`` and ``tx.clusters``, plus
-``tx.emit``. ``adapters/repository.py`` implements them on SQL, ``adapters/memory.py``
-in memory for unit tests; both keep the semantics written here.
+``tx.feedback``, the read copies ``tx.people`` and ``tx.clusters``, the published
+portfolios and their PDFs (``tx.portfolios``), plus ``tx.emit``.
+``adapters/repository.py`` implements them on SQL, ``adapters/memory.py`` in memory for
+unit tests; both keep the semantics written here.
 
 Lists are keyset-paginated: ``find`` returns up to ``limit`` items after the key
 ``after`` (the last item's key of the previous page), in that key's order.
@@ -29,6 +30,7 @@ from services.mentoring.domain.model import (
     Enrolment,
     Feedback,
     Goal,
+    LabelAward,
     Meeting,
     Pair,
     PairStatus,
@@ -36,6 +38,7 @@ from services.mentoring.domain.model import (
     PersonCopy,
     Programme,
     ProgrammeStatus,
+    Publication,
     Role,
     Session,
 )
@@ -247,6 +250,37 @@ class Clusters(ABC):
     def forget(self, cluster_id: str, at: datetime) -> None:
         """A tombstone (inactive, removed)."""
 
+    @abstractmethod
+    def add_label(self, award: LabelAward) -> bool:
+        """Keep the label with the cluster's copy (once per label id; a removed cluster's
+        tombstone takes none); a cluster not seen yet gets a copy holding its name and
+        the label, active (the registry awards labels to active clusters only). True if
+        the label was new."""
+
+
+class Portfolios(ABC):
+    """Programmes' portfolios: which are published, and the PDFs made of them (one per
+    programme and language, kept with the fingerprint of the data it was made from)."""
+
+    @abstractmethod
+    def publication(self, programme_id: str) -> Publication | None: ...
+
+    @abstractmethod
+    def publish(self, publication: Publication) -> None: ...
+
+    @abstractmethod
+    def unpublish(self, programme_id: str) -> None: ...
+
+    @abstractmethod
+    def rendered(self, programme_id: str, language: str, fingerprint: str) -> bytes | None:
+        """The PDF made from the data with ``fingerprint``, if it is the one kept."""
+
+    @abstractmethod
+    def keep_rendered(
+        self, programme_id: str, language: str, fingerprint: str, content: bytes
+    ) -> None:
+        """Keep this PDF in place of any earlier one of the programme and language."""
+
 
 class MentoringTx(Transaction):
     """One unit of work of the mentoring service."""
@@ -260,6 +294,7 @@ class MentoringTx(Transaction):
     feedback: FeedbackRepository
     people: People
     clusters: Clusters
+    portfolios: Portfolios
 
 
 MentoringUnitOfWork = UnitOfWork[MentoringTx]

@@ -1,19 +1,18 @@
 """Countries: every ISO 3166-1 country, with the programme's policy context.
 
-Names come from pycountry (ISO 3166-1 and its French and Arabic translations); the
-region and the national cluster-policy context of the programme's countries are the
-registry's own reference data.
+Names come from ``shared.countries`` (pycountry: ISO 3166-1 and its French and Arabic
+translations), the one source other services name countries from too; the region and
+the national cluster-policy context of the programme's countries are the registry's own
+reference data.
 """
 
 from __future__ import annotations
 
-import gettext
 from dataclasses import dataclass, field
 from functools import cache
 
-import pycountry
-
 from services.registry.domain.model import Region
+from shared.countries import all_country_names
 
 MENA = frozenset(
     "DZ BH DJ EG IR IQ IL JO KW LB LY MA OM PS QA SA SY TN AE YE".split()
@@ -22,8 +21,6 @@ EU = frozenset(
     "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE".split()
 )
 PROGRAMME = ("DZ", "EG", "JO", "LB", "MA", "PS", "TN", "FR", "IT", "ES")
-# Short names where ISO's official one reads awkwardly in a list.
-SHORT_NAMES = {"PS": ("Palestine", "Palestine", "فلسطين")}
 
 
 @dataclass(frozen=True)
@@ -112,28 +109,18 @@ def region_of(code: str) -> Region:
 @cache
 def all_countries() -> tuple[Country, ...]:
     """Every ISO 3166-1 country, ordered by code."""
-    french = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["fr"])
-    arabic = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["ar"])
-    countries = []
-    for entry in pycountry.countries:
-        code = entry.alpha_2
-        if code in SHORT_NAMES:
-            name_en, name_fr, name_ar = SHORT_NAMES[code]
-        else:
-            name_en = getattr(entry, "common_name", None) or entry.name
-            name_fr, name_ar = french.gettext(entry.name), arabic.gettext(entry.name)
-        countries.append(
-            Country(
-                code=code,
-                name_en=name_en,
-                name_fr=name_fr,
-                name_ar=name_ar,
-                region=region_of(code),
-                programme=code in PROGRAMME,
-                policy=POLICIES.get(code),
-            )
+    return tuple(
+        Country(
+            code=names.code,
+            name_en=names.en,
+            name_fr=names.fr,
+            name_ar=names.ar,
+            region=region_of(names.code),
+            programme=names.code in PROGRAMME,
+            policy=POLICIES.get(names.code),
         )
-    return tuple(sorted(countries, key=lambda c: c.code))
+        for names in all_country_names()
+    )
 
 
 @cache

@@ -79,6 +79,7 @@ def test_a_registered_cluster_takes_its_region_from_its_country_and_is_announced
         "website": None,
         "members_count": None,
         "status": "active",
+        "description": None,
     }
 
 
