@@ -7,7 +7,8 @@ App factories for gunicorn (``"bench.apps:service_app('registry')"``), all confi
 - :func:`registry_app_without_outbox` -- the same, with ``Outbox.add`` a no-op (the
   write path without the event row: the baseline of the outbox's cost);
 - :func:`bare_app` -- a bare Flask app that serves fixed JSON bytes (the baseline of
-  the framework's and the platform's cost per request).
+  the framework's and the platform's cost per request);
+- the REST peers (other stacks serving the same list) are in ``bench/peers.py``.
 
 Helpers: :func:`registry_runtime` (the registry in the bench process), :class:`Process`
 (a subprocess served on a free port, ready on ``/healthz``, terminated on exit),
@@ -41,6 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = ROOT / ".venv" / "bin"
 WRK_SCRIPTS = ROOT / "bench" / "wrk"
 BARE_BODY_ENV = "BENCH_BARE_BODY"
+BARE_DETAIL_ENV = "BENCH_BARE_DETAIL"
 GUNICORN_WORKERS = 2
 
 
@@ -68,11 +70,14 @@ def registry_app_without_outbox() -> Any:
 
 def bare_app() -> Any:
     """A bare Flask app: ``GET /api/v1/clusters`` returns the bytes of the file named by
-    ``BENCH_BARE_BODY`` (``{}`` without it); ``/healthz`` answers ok."""
+    ``BENCH_BARE_BODY`` (``{}`` without it), ``GET /api/v1/clusters/<id>`` those of
+    ``BENCH_BARE_DETAIL``; ``/healthz`` answers ok."""
     from flask import Flask, Response
 
     path = os.environ.get(BARE_BODY_ENV)
     body = Path(path).read_bytes() if path else b"{}"
+    detail_path = os.environ.get(BARE_DETAIL_ENV)
+    detail = Path(detail_path).read_bytes() if detail_path else b"{}"
     app = Flask("bench.bare")
 
     @app.get("/healthz")
@@ -82,6 +87,10 @@ def bare_app() -> Any:
     @app.get("/api/v1/clusters")
     def clusters() -> Response:
         return Response(body, mimetype="application/json")
+
+    @app.get("/api/v1/clusters/<cluster_id>")
+    def cluster(cluster_id: str) -> Response:
+        return Response(detail, mimetype="application/json")
 
     return app
 
@@ -142,21 +151,28 @@ def booster_env(**overrides: str) -> dict[str, str]:
 
 
 def gunicorn_command(
-    factory: str, port: int, workers: int = GUNICORN_WORKERS, threads: int = 1
+    factory: str,
+    port: int,
+    workers: int = GUNICORN_WORKERS,
+    threads: int = 1,
+    worker_class: str | None = None,
+    module: str = "bench.apps",
 ) -> list[str]:
     """The same gunicorn settings for every app: sync workers on loopback (``threads``
-    > 1: gthread workers, for loads that must be in flight together)."""
+    > 1: gthread workers, for loads that must be in flight together; ``worker_class``:
+    e.g. uvicorn's, for an ASGI app)."""
     return [
         str(VENV_BIN / "gunicorn"),
         "--workers",
         str(workers),
         "--threads",
         str(threads),
+        *(["--worker-class", worker_class] if worker_class else []),
         "--bind",
         f"127.0.0.1:{port}",
         "--graceful-timeout",
         "20",
-        f"bench.apps:{factory}",
+        f"{module}:{factory}",
     ]
 
 

@@ -1,11 +1,27 @@
-"""REST throughput: ``GET /api/v1/clusters?limit=20`` under gunicorn, against a bare Flask app.
+"""REST throughput: the registry's list and detail routes under gunicorn, against peers.
 
-The registry (auth, request logs as JSON lines, Prometheus metrics, marshmallow, a
-PostgreSQL database holding 1,000 clusters) and the baseline (a bare Flask app that
-returns the same JSON bytes) run under the same gunicorn settings (2 sync workers on
-loopback) and are loaded by wrk with the same request, token included. Both servers run
-at once and are loaded in turn, in short slices (ABBA), so that what else the machine
-does meanwhile weighs on both alike.
+The registry (auth, request logs as JSON lines, Prometheus metrics, the read path of
+``shared.reads``; a PostgreSQL database holding 1,000 clusters) runs beside:
+
+- a bare Flask app that returns the same JSON bytes (the framework's floor);
+- the peers of ``bench/peers.py`` -- what a Python team would write instead: plain
+  Flask + SQLAlchemy Core + marshmallow, the same with orjson, and FastAPI +
+  SQLAlchemy + pydantic (sync) -- serving the same page from the same tables, the JWT
+  verified on every request.
+
+All run at once under the same gunicorn settings (2 workers on loopback; uvicorn
+workers for FastAPI) and are loaded by wrk with the same request, token included, in
+turn, in short slices (ABBA...), so that what else the machine does meanwhile weighs on
+every side alike. ``GET /clusters?limit=20`` is measured against every peer,
+``GET /clusters/{id}`` against the bare app.
+
+The in-process breakdown (request logs off) says where a request's time goes: the
+whole request, ``/healthz``, the same request answering an empty page (the page
+function replaced once, outside the timing: the platform's cost per request without
+data), the query (execute and fetch on a read connection, its CPU in this process and
+the rest, the database's round trip), building the page from the rows (items and one
+orjson call), and, for comparison, the old path's marshmallow dump of the same page
+and the JWT verification with and without the token cache.
 """
 
 from __future__ import annotations
@@ -13,8 +29,9 @@ from __future__ import annotations
 import math
 import tempfile
 import time
-from collections.abc import Callable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -23,8 +40,10 @@ from unittest import mock
 from bench import scale
 from bench.apps import (
     BARE_BODY_ENV,
+    BARE_DETAIL_ENV,
     GUNICORN_WORKERS,
     Process,
+    WrkResult,
     booster_env,
     combine,
     cpu_ms_per_request,
@@ -45,48 +64,117 @@ from booster.bootstrap import create_app
 from booster.platform import spec as load_spec
 from services.registry import operations
 from services.registry import schemas as s
+from services.registry.adapters import reads
 from services.registry.adapters.repository import ClusterQuery
+from shared.auth import TokenVerifier
 from shared.http.pagination import page
 from shared.migrations import upgrade
+from shared.reads import encode, read_connection
 from shared.service import Runtime
+from shared.token_cache import CachedTokenVerifier
 
 CLUSTERS = 1_000
 PATH = "/api/v1/clusters?limit=20"
 WARM_UP_SECONDS = 1
-BREAKDOWN_CALLS = 100
+BREAKDOWN_CALLS = 200
+EMPTY_PAGE: dict[str, Any] = {"items": [], "next_cursor": None}
 
 
-def breakdown(runtime: Runtime, bearer: str) -> dict[str, float]:
-    """Milliseconds per call, in this process (request logs off): the whole request
-    through the test client, ``/healthz`` (the framework and the middleware), the same
-    request with the query answering no clusters (auth, arguments, logging, metrics: the
-    platform's cost per request without data), the query (``operations.list_clusters``)
-    and the response's marshmallow dump."""
+@dataclass(frozen=True)
+class Peer:
+    """A server of the same list: its name in the report, its gunicorn app, a goal."""
+
+    key: str
+    title: str
+    factory: str
+    module: str = "bench.peers"
+    worker_class: str | None = None
+    goal: float | None = None
+    same_bytes: bool = True
+
+
+PEERS = (
+    Peer(
+        "flask_marshmallow",
+        "plain Flask + SQLAlchemy Core + marshmallow",
+        "flask_marshmallow_app()",
+        goal=1.0,
+    ),
+    Peer("flask_orjson", "plain Flask + SQLAlchemy Core + orjson", "flask_orjson_app()", goal=0.8),
+    Peer(
+        "fastapi",
+        "FastAPI + SQLAlchemy + pydantic (sync)",
+        "fastapi_app()",
+        worker_class="uvicorn_worker.UvicornWorker",
+        same_bytes=False,  # pydantic writes UTC as Z; no final newline
+    ),
+)
+
+
+def _timed(call: Callable[[], Any], calls: int = BREAKDOWN_CALLS) -> tuple[float, float]:
+    """(wall ms, this thread's CPU ms) per call, after 10 warm-up calls."""
+    for _ in range(10):
+        call()
+    wall, cpu = time.perf_counter(), time.thread_time()
+    for _ in range(calls):
+        call()
+    return (
+        (time.perf_counter() - wall) * 1000 / calls,
+        (time.thread_time() - cpu) * 1000 / calls,
+    )
+
+
+def breakdown(runtime: Runtime, bearer: str, jwt_secret: str) -> dict[str, float]:
+    """Milliseconds per call, in this process (see the module's docstring)."""
     quiet_logs()
     client = create_app(runtime).test_client()
     headers = {"Authorization": f"Bearer {bearer}"}
-    items = operations.list_clusters(runtime.uow, ClusterQuery(), 21, None)
-    body = page(items, 20, key=lambda cluster: [cluster.name, cluster.id])
+    statement = reads.CLUSTERS.statement((), reads.CLUSTERS_BY_NAME, False)
+    with read_connection(runtime.database) as connection:
+        rows = connection.execute(statement, {"limit": 21}).all()
+        body = reads.cluster_page(connection, 20, None)
+    old_items = operations.list_clusters(runtime.uow, ClusterQuery(), 21, None)
+    old_page = page(old_items, 20, key=lambda cluster: [cluster.name, cluster.id])
+    dump = s.ClusterPage()
 
-    def empty_list() -> Any:
-        with mock.patch.object(operations, "list_clusters", return_value=[]):
-            return client.get(PATH, headers=headers)
+    def query() -> Any:
+        with read_connection(runtime.database) as connection:
+            return connection.execute(statement, {"limit": 21}).all()
 
-    calls: dict[str, Callable[[], Any]] = {
-        "request_ms": lambda: client.get(PATH, headers=headers),
-        "healthz_ms": lambda: client.get("/healthz"),
-        "empty_list_ms": empty_list,
-        "list_clusters_ms": lambda: operations.list_clusters(runtime.uow, ClusterQuery(), 21, None),
-        "dump_ms": lambda: s.ClusterPage().dump(body),
+    def build() -> bytes:
+        shown = rows[:20]
+        return encode({"items": reads.CLUSTER.items(shown), "next_cursor": body["next_cursor"]})
+
+    verifier = TokenVerifier(jwt_secret)
+    cached = CachedTokenVerifier(jwt_secret)
+
+    @contextmanager
+    def empty_pages() -> Iterator[None]:
+        with mock.patch.object(reads, "cluster_page", lambda *args, **kwargs: EMPTY_PAGE):
+            yield
+
+    calls: dict[str, tuple[Callable[[], Any], Callable[[], AbstractContextManager[Any]]]] = {
+        "request": (lambda: client.get(PATH, headers=headers), nullcontext),
+        "healthz": (lambda: client.get("/healthz"), nullcontext),
+        "empty_list": (lambda: client.get(PATH, headers=headers), empty_pages),
+        "query": (query, nullcontext),
+        "build": (build, nullcontext),
+        "old_dump": (lambda: dump.dump(old_page), nullcontext),
+        "old_list_clusters": (
+            lambda: operations.list_clusters(runtime.uow, ClusterQuery(), 21, None),
+            nullcontext,
+        ),
+        "jwt": (lambda: verifier.verify(bearer), nullcontext),
+        "jwt_cached": (lambda: cached.verify(bearer), nullcontext),
     }
-    costs = {}
-    for name, call in calls.items():
-        for _ in range(10):
-            call()
-        started = time.perf_counter()
-        for _ in range(BREAKDOWN_CALLS):
-            call()
-        costs[name] = round((time.perf_counter() - started) * 1000 / BREAKDOWN_CALLS, 2)
+    costs: dict[str, float] = {}
+    for name, (call, around) in calls.items():
+        with around():
+            wall, cpu = _timed(call)
+        costs[f"{name}_ms"] = round(wall, 3)
+        if name == "query":
+            costs["query_cpu_ms"] = round(cpu, 3)
+            costs["query_round_trip_ms"] = round(max(0.0, wall - cpu), 3)
     return costs
 
 
@@ -100,6 +188,32 @@ def slice_seconds(total: int) -> tuple[int, int]:
     return max(1, total // seconds), seconds
 
 
+def _same_page(ours: bytes, theirs: bytes, same_bytes: bool) -> bool:
+    import json
+
+    if same_bytes:
+        return ours.rstrip(b"\n") == theirs.rstrip(b"\n")
+    mine, other = json.loads(ours), json.loads(theirs)
+    return [i["id"] for i in mine["items"]] == [i["id"] for i in other["items"]] and mine[
+        "next_cursor"
+    ] == other["next_cursor"]
+
+
+def _load(
+    servers: dict[str, Process], path: str, seconds: int, rounds: int, bearer: str
+) -> tuple[dict[str, WrkResult], dict[str, list[WrkResult]], dict[str, dict[str, float]]]:
+    cpu: dict[str, dict[str, float]] = {name: {} for name in servers}
+    slices = interleave(
+        [
+            timed_cpu(partial(wrk, server.base_url + path, seconds, token=bearer), cpu[name])
+            for name, server in servers.items()
+        ],
+        rounds,
+    )
+    by_name = dict(zip(servers, slices, strict=True))
+    return {name: combine(s_) for name, s_ in by_name.items()}, by_name, cpu
+
+
 def run(report: Report, sizes: Sizes) -> None:
     jwt_secret = secret()
     bearer = token(jwt_secret)
@@ -108,10 +222,10 @@ def run(report: Report, sizes: Sizes) -> None:
         url = stack.enter_context(fresh_database("bench_rest"))
         tmp = stack.enter_context(tempfile.TemporaryDirectory())
         upgrade(load_spec("registry"), url)
-        scale.load(url, CLUSTERS, people_per_cluster=0)
+        data = scale.load(url, CLUSTERS, people_per_cluster=0)
         runtime = registry_runtime(url, jwt_secret)
         stack.callback(runtime.database.dispose)
-        costs = breakdown(runtime, bearer)
+        costs = breakdown(runtime, bearer, jwt_secret)
         env = booster_env(
             BOOSTER_REGISTRY_DATABASE_URL=url,
             BOOSTER_JWT_SECRET=jwt_secret,
@@ -119,75 +233,135 @@ def run(report: Report, sizes: Sizes) -> None:
             BOOSTER_VAR_DIR=tmp,
         )
         port = free_port()
-        server = stack.enter_context(
+        servers: dict[str, Process] = {}
+        servers["registry"] = stack.enter_context(
             Process(gunicorn_command("service_app('registry')", port), env, port)
         )
-        body = get(server.base_url + PATH, bearer)
-        body_file = Path(tmp) / "clusters.json"
-        body_file.write_bytes(body)
+        body = get(servers["registry"].base_url + PATH, bearer)
+        detail_path = f"/api/v1/clusters/{data.cluster_id}"
+        detail = get(servers["registry"].base_url + detail_path, bearer)
+        (Path(tmp) / "clusters.json").write_bytes(body)
+        (Path(tmp) / "cluster.json").write_bytes(detail)
+        bare_env = {
+            **env,
+            BARE_BODY_ENV: str(Path(tmp) / "clusters.json"),
+            BARE_DETAIL_ENV: str(Path(tmp) / "cluster.json"),
+        }
         port = free_port()
-        bare_env = {**env, BARE_BODY_ENV: str(body_file)}
-        bare = stack.enter_context(Process(gunicorn_command("bare_app()", port), bare_env, port))
-        if get(bare.base_url + PATH, bearer) != body:
-            raise RuntimeError("the bare app does not serve the registry's bytes")
-        for process in (server, bare):
-            warm_up(process.base_url + PATH, bearer)
-        ours_cpu: dict[str, float] = {}
-        base_cpu: dict[str, float] = {}
-        ours_slices, base_slices = interleave(
-            [
-                timed_cpu(partial(wrk, server.base_url + PATH, seconds, token=bearer), ours_cpu),
-                timed_cpu(partial(wrk, bare.base_url + PATH, seconds, token=bearer), base_cpu),
-            ],
-            rounds,
+        servers["bare"] = stack.enter_context(
+            Process(gunicorn_command("bare_app()", port), bare_env, port)
         )
-    ours, base = combine(ours_slices), combine(base_slices)
+        for peer in PEERS:
+            port = free_port()
+            command = gunicorn_command(
+                peer.factory, port, worker_class=peer.worker_class, module=peer.module
+            )
+            servers[peer.key] = stack.enter_context(Process(command, env, port))
+        for name, server in servers.items():
+            theirs = get(server.base_url + PATH, bearer)
+            same_bytes = next((p.same_bytes for p in PEERS if p.key == name), True)
+            if not _same_page(body, theirs, same_bytes):
+                raise RuntimeError(f"{name} does not serve the registry's page")
+        if get(servers["bare"].base_url + detail_path, bearer) != detail:
+            raise RuntimeError("the bare app does not serve the registry's detail bytes")
+        for server in servers.values():
+            warm_up(server.base_url + PATH, bearer)
+        lists, list_slices, list_cpu = _load(servers, PATH, seconds, rounds, bearer)
+        pair = {name: servers[name] for name in ("registry", "bare")}
+        for server in pair.values():
+            warm_up(server.base_url + detail_path, bearer)
+        details, detail_slices, detail_cpu = _load(pair, detail_path, seconds, rounds, bearer)
+
     setting = (
-        f"gunicorn {GUNICORN_WORKERS} sync workers, wrk -t2 -c32, "
+        f"gunicorn {GUNICORN_WORKERS} workers each, wrk -t2 -c32, "
         f"{rounds} x {seconds}s slices each, interleaved"
     )
+    ours = lists["registry"]
+    cpu_ms = {name: cpu_ms_per_request(list_cpu[name], lists[name]) for name in servers}
     notes = (
         f"{CLUSTERS:,} clusters, {len(body):,}-byte body; {setting}; in-process ms per "
-        f"request {costs['request_ms']} (query {costs['list_clusters_ms']}, marshmallow "
-        f"dump {costs['dump_ms']}; the same request answering no clusters "
-        f"{costs['empty_list_ms']}, /healthz {costs['healthz_ms']})"
+        f"request {costs['request_ms']} (empty page {costs['empty_list_ms']}, /healthz "
+        f"{costs['healthz_ms']}; query {costs['query_ms']} = CPU {costs['query_cpu_ms']} + "
+        f"round trip {costs['query_round_trip_ms']}; rows to JSON {costs['build_ms']}; the "
+        f"old path's marshmallow dump {costs['old_dump_ms']}; JWT {costs['jwt_ms']}, cached "
+        f"{costs['jwt_cached_ms']}); API CPU ms per request: "
+        + ", ".join(f"{n} {cpu_ms[n].get('api', math.nan):.2f}" for n in servers)
     )
-    ours_ms, base_ms = cpu_ms_per_request(ours_cpu, ours), cpu_ms_per_request(base_cpu, base)
-    notes += (
-        f"; CPU ms per request: registry (API {ours_ms.get('api', math.nan):.2f}, PostgreSQL "
-        f"{ours_ms.get('postgres', math.nan):.2f}), bare (API {base_ms.get('api', math.nan):.2f})"
-    )
-    if ours.non_2xx or base.non_2xx:
-        notes += f"; non-2xx: registry {ours.non_2xx}, bare {base.non_2xx}"
+    non_2xx = {name: load.non_2xx for name, load in lists.items() if load.non_2xx}
+    if non_2xx:
+        notes += f"; non-2xx: {non_2xx}"
     report.add(
         Result(
             "rest",
             "GET /clusters?limit=20",
             ours.ok_per_second,
             "req/s",
-            base.ok_per_second,
+            lists["bare"].ok_per_second,
             "bare Flask, same bytes",
             goal=">= 0.5x",
-            met=ours.ok_per_second >= 0.5 * base.ok_per_second,
+            met=ours.ok_per_second >= 0.5 * lists["bare"].ok_per_second,
             notes=notes,
             extra={
-                "registry": ours.summary(),
-                "bare": base.summary(),
-                "round_ratios": round_ratios(ours_slices, base_slices),
+                **{name: load.summary() for name, load in lists.items()},
+                "req_per_second": {n: round(load.ok_per_second, 1) for n, load in lists.items()},
+                "round_ratios": round_ratios(list_slices["registry"], list_slices["bare"]),
                 "in_process_ms": costs,
-                "cpu_seconds": {"registry": ours_cpu, "bare": base_cpu},
+                "cpu_ms_per_request": cpu_ms,
             },
         )
     )
+    for peer in PEERS:
+        theirs = lists[peer.key]
+        met = None
+        if peer.goal is not None:
+            met = ours.ok_per_second >= peer.goal * theirs.ok_per_second
+        report.add(
+            Result(
+                "rest",
+                f"list vs {peer.key}",
+                ours.ok_per_second,
+                "req/s",
+                theirs.ok_per_second,
+                peer.title,
+                goal=f">= {peer.goal}x" if peer.goal is not None else None,
+                met=met,
+                notes=f"same page, same data, JWT verified per request; {setting}",
+                extra={
+                    "round_ratios": round_ratios(list_slices["registry"], list_slices[peer.key]),
+                    "peer_api_cpu_ms": cpu_ms[peer.key].get("api"),
+                },
+            )
+        )
     report.add(
         Result(
             "rest",
             "GET /clusters?limit=20 p99",
             ours.p99_ms,
             "ms",
-            base.p99_ms,
+            lists["bare"].p99_ms,
             "bare Flask, same bytes",
             notes="median of the slices' p99",
-            extra={"registry_p50_ms": ours.p50_ms, "bare_p50_ms": base.p50_ms},
+            extra={"p50_ms": {name: load.p50_ms for name, load in lists.items()}},
+        )
+    )
+    ours_detail, bare_detail = details["registry"], details["bare"]
+    detail_cpu_ms = {n: cpu_ms_per_request(detail_cpu[n], details[n]) for n in details}
+    report.add(
+        Result(
+            "rest",
+            "GET /clusters/{id}",
+            ours_detail.ok_per_second,
+            "req/s",
+            bare_detail.ok_per_second,
+            "bare Flask, same bytes",
+            goal=">= 0.35x",
+            met=ours_detail.ok_per_second >= 0.35 * bare_detail.ok_per_second,
+            notes=f"{len(detail):,}-byte body with its ETag; {setting}",
+            extra={
+                "registry": ours_detail.summary(),
+                "bare": bare_detail.summary(),
+                "round_ratios": round_ratios(detail_slices["registry"], detail_slices["bare"]),
+                "cpu_ms_per_request": detail_cpu_ms,
+            },
         )
     )

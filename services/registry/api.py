@@ -1,33 +1,41 @@
-"""HTTP routes of the registry under /api/v1 (thin: schema in, command, use case, schema out)."""
+"""HTTP routes of the registry under /api/v1 (thin: schema in, command, use case, schema out).
+
+Reads (lists and details) take the read path of ``shared.reads``: the JSON is built from
+the selected columns (``adapters/reads.py``) on a Core connection, and the schemas of
+``@blueprint.response`` document it (their fields are checked against the projections
+below, at import). Argument schemas are instances built once, not once per request.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from typing import Any
 
-from flask import url_for
+from flask import Response, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from sqlalchemy.engine import Connection
 
 from services.registry import operations as ops
 from services.registry import schemas as s
+from services.registry.adapters import reads
 from services.registry.domain import commands as c
 from services.registry.domain.countries import PolicyContext
 from services.registry.domain.model import (
     ClusterKind,
-    ClusterStatus,
     LabelLevel,
     Language,
     PersonRole,
-    Region,
     SizeClass,
 )
-from services.registry.domain.ports import ClusterQuery, PersonQuery, RegistryUnitOfWork
+from services.registry.domain.ports import RegistryUnitOfWork
 from shared.auth import current_principal, requires
-from shared.errors import Forbidden
+from shared.errors import Forbidden, NotFound
 from shared.http.etag import etag, expected_version
-from shared.http.pagination import decode_cursor, page
+from shared.http.reads import json_response
 from shared.idempotency import idempotent
+from shared.reads import read_connection
 from shared.service import current_runtime
 
 READ, WRITE = "registry:read", "registry:write"
@@ -44,6 +52,32 @@ def _uow() -> RegistryUnitOfWork:
     return current_runtime().uow
 
 
+def _reading() -> AbstractContextManager[Connection]:
+    return read_connection(current_runtime().database)
+
+
+# the read path's projections are the response schemas' fields, in order
+reads.COUNTRY.check(s.CountrySchema())
+reads.CLUSTER.check(s.ClusterSchema())
+reads.MEMBER.check(s.MemberSchema())
+reads.PERSON.check(s.PersonSchema())
+
+# argument schemas, built once (webargs would build a schema class on every request)
+COUNTRY_LIST_ARGS = s.CountryListArgs()
+CLUSTER_LIST_ARGS = s.ClusterListArgs()
+MEMBER_LIST_ARGS = s.MemberListArgs()
+PERSON_LIST_ARGS = s.PersonListArgs()
+POLICY = s.PolicySchema()
+CLUSTER_WRITE = s.ClusterWrite()
+CLUSTER_PATCH = s.ClusterPatch(partial=True)
+STATUS_CHANGE = s.StatusChange()
+LABEL = s.LabelSchema()
+MEMBER_WRITE = s.MemberWrite()
+MEMBER_LEAVE = s.MemberLeave()
+PERSON_WRITE = s.PersonWrite()
+PERSON_PATCH = s.PersonPatch(partial=True)
+
+
 def _typed(data: Mapping[str, Any], **kinds: Callable[[Any], Any]) -> dict[str, Any]:
     """``data`` with the named fields, where given and not None, in the domain's types."""
     return {
@@ -56,38 +90,39 @@ def _tagged(entity: Any, status: int = 200, **headers: str) -> tuple[Any, int, d
     return entity, status, {"ETag": etag(entity.id, entity.version), **headers}
 
 
+def _tagged_json(item: dict[str, Any]) -> Response:
+    return json_response(item, headers={"ETag": etag(item["id"], item["version"])})
+
+
 # -- countries -----------------------------------------------------------------------
 @blueprint.route("/countries")
 class Countries(MethodView):
     @requires(READ)
-    @blueprint.arguments(s.CountryListArgs, location="query", as_kwargs=True)
+    @blueprint.arguments(COUNTRY_LIST_ARGS, location="query", as_kwargs=True)
     @blueprint.response(200, s.CountryPage)
-    def get(self, limit: int, cursor: str | None, **filters: Any) -> dict[str, Any]:
+    def get(self, limit: int, cursor: str | None, **filters: Any) -> Response:
         """Every ISO 3166-1 country, by code; `programme=true` for the programme's."""
-        region = filters.get("region")
-        items = ops.list_countries(
-            _uow(),
-            Region(region) if region else None,
-            filters.get("programme"),
-            limit + 1,
-            decode_cursor(cursor, (str,)),
-        )
-        return page(items, limit, key=lambda country: [country.code])
+        with _reading() as connection:
+            return json_response(reads.country_page(connection, limit, cursor, **filters))
 
 
 @blueprint.route("/countries/<string:code>")
 class CountryView(MethodView):
     @requires(READ)
     @blueprint.response(200, s.CountrySchema)
-    def get(self, code: str) -> Any:
+    def get(self, code: str) -> Response:
         """One country, with names in en/fr/ar and its cluster-policy context."""
-        return ops.get_country(_uow(), code)
+        with _reading() as connection:
+            country = reads.COUNTRY_BY_CODE.get(connection, code=code.upper())
+        if country is None:
+            raise NotFound(f"No country with code {code!r}.")
+        return json_response(country)
 
 
 @blueprint.route("/countries/<string:code>/policy")
 class CountryPolicy(MethodView):
     @requires(WRITE)
-    @blueprint.arguments(s.PolicySchema)
+    @blueprint.arguments(POLICY)
     @blueprint.response(200, s.CountrySchema)
     def put(self, policy: dict[str, Any], code: str) -> Any:
         """Replace a country's cluster-policy context."""
@@ -99,21 +134,26 @@ class CountryPolicy(MethodView):
 @blueprint.route("/clusters")
 class Clusters(MethodView):
     @requires(READ)
-    @blueprint.arguments(s.ClusterListArgs, location="query", as_kwargs=True)
+    @blueprint.arguments(CLUSTER_LIST_ARGS, location="query", as_kwargs=True)
     @blueprint.response(200, s.ClusterPage)
-    def get(self, limit: int, cursor: str | None, **filters: Any) -> dict[str, Any]:
-        """Clusters by name; filter by country, region, sector, label level, status, `q`."""
+    def get(self, limit: int, cursor: str | None, **filters: Any) -> Response:
+        """Clusters by name; filter by country, region, sector, label level, status, `q`.
+
+        `q` on PostgreSQL: the clusters with a word similar to `q` in their name or
+        acronym (trigram word similarity at least 0.6: its words, the start of a word,
+        a typo), best match first; equal matches in name order within a page. The
+        cursor then holds the last item's distance and how many items of that distance
+        were shown: pages neither repeat nor miss an item unless items of exactly that
+        distance are added or removed meanwhile. Without PostgreSQL's pg_trgm (SQLite):
+        a case-insensitive substring of the name or acronym, in name order."""
         if "country" in filters:
             filters["country"] = filters["country"].upper()
-        query = ClusterQuery(
-            **_typed(filters, region=Region, label=LabelLevel, status=ClusterStatus)
-        )
-        items = ops.list_clusters(_uow(), query, limit + 1, decode_cursor(cursor, (str, str)))
-        return page(items, limit, key=lambda cluster: [cluster.name, cluster.id])
+        with _reading() as connection:
+            return json_response(reads.cluster_page(connection, limit, cursor, **filters))
 
     @requires(WRITE)
     @idempotent
-    @blueprint.arguments(s.ClusterWrite)
+    @blueprint.arguments(CLUSTER_WRITE)
     @blueprint.response(201, s.ClusterSchema)
     def post(self, data: dict[str, Any]) -> Any:
         """Register a cluster (`registry.cluster.registered`)."""
@@ -127,12 +167,16 @@ class Clusters(MethodView):
 class ClusterView(MethodView):
     @requires(READ)
     @blueprint.response(200, s.ClusterSchema, headers={"ETag": {"schema": {"type": "string"}}})
-    def get(self, cluster_id: str) -> Any:
+    def get(self, cluster_id: str) -> Response:
         """One cluster with its labels; the ETag names its version."""
-        return _tagged(ops.get_cluster(_uow(), cluster_id))
+        with _reading() as connection:
+            cluster = reads.CLUSTER_BY_ID.get(connection, id=cluster_id)
+        if cluster is None:
+            raise NotFound(f"No cluster {cluster_id!r}.")
+        return _tagged_json(cluster)
 
     @requires(WRITE)
-    @blueprint.arguments(s.ClusterPatch(partial=True))
+    @blueprint.arguments(CLUSTER_PATCH)
     @blueprint.response(200, s.ClusterSchema)
     def patch(self, changes: dict[str, Any], cluster_id: str) -> Any:
         """Change some fields (`registry.cluster.updated`); `If-Match` guards the version."""
@@ -150,7 +194,7 @@ class ClusterView(MethodView):
 class ClusterDeactivate(MethodView):
     @requires(WRITE)
     @idempotent
-    @blueprint.arguments(s.StatusChange)
+    @blueprint.arguments(STATUS_CHANGE)
     @blueprint.response(200, s.ClusterSchema)
     def post(self, data: dict[str, Any], cluster_id: str) -> Any:
         """Make the cluster inactive (`registry.cluster.deactivated`)."""
@@ -162,7 +206,7 @@ class ClusterDeactivate(MethodView):
 class ClusterReactivate(MethodView):
     @requires(WRITE)
     @idempotent
-    @blueprint.arguments(s.StatusChange)
+    @blueprint.arguments(STATUS_CHANGE)
     @blueprint.response(200, s.ClusterSchema)
     def post(self, data: dict[str, Any], cluster_id: str) -> Any:
         """Make an inactive cluster active again (`registry.cluster.reactivated`)."""
@@ -174,13 +218,17 @@ class ClusterReactivate(MethodView):
 class ClusterLabels(MethodView):
     @requires(READ)
     @blueprint.response(200, s.LabelSchema(many=True))
-    def get(self, cluster_id: str) -> Any:
+    def get(self, cluster_id: str) -> Response:
         """The cluster's labels, oldest first."""
-        return list(ops.get_cluster(_uow(), cluster_id).labels)
+        with _reading() as connection:
+            found = reads.CLUSTER_LABELS.get(connection, id=cluster_id)
+        if found is None:
+            raise NotFound(f"No cluster {cluster_id!r}.")
+        return json_response(found["labels"])
 
     @requires(WRITE)
     @idempotent
-    @blueprint.arguments(s.LabelSchema)
+    @blueprint.arguments(LABEL)
     @blueprint.response(201, s.LabelSchema)
     def post(self, data: dict[str, Any], cluster_id: str) -> Any:
         """Award a label (`registry.cluster.label_awarded`)."""
@@ -191,18 +239,19 @@ class ClusterLabels(MethodView):
 @blueprint.route("/clusters/<string:cluster_id>/members")
 class ClusterMembers(MethodView):
     @requires(READ)
-    @blueprint.arguments(s.MemberListArgs, location="query", as_kwargs=True)
+    @blueprint.arguments(MEMBER_LIST_ARGS, location="query", as_kwargs=True)
     @blueprint.response(200, s.MemberPage)
-    def get(self, cluster_id: str, limit: int, cursor: str | None, current: bool) -> Any:
+    def get(self, cluster_id: str, limit: int, cursor: str | None, current: bool) -> Response:
         """Companies and organisations of the cluster, by name."""
-        items = ops.list_members(
-            _uow(), cluster_id, current, limit + 1, decode_cursor(cursor, (str, str))
-        )
-        return page(items, limit, key=lambda member: [member.name, member.id])
+        with _reading() as connection:
+            if reads.CLUSTER_EXISTS.row(connection, id=cluster_id) is None:
+                raise NotFound(f"No cluster {cluster_id!r}.")
+            body = reads.member_page(connection, cluster_id, current, limit, cursor)
+        return json_response(body)
 
     @requires(WRITE)
     @idempotent
-    @blueprint.arguments(s.MemberWrite)
+    @blueprint.arguments(MEMBER_WRITE)
     @blueprint.response(201, s.MemberSchema)
     def post(self, data: dict[str, Any], cluster_id: str) -> Any:
         """Add a member (`registry.member.joined`)."""
@@ -214,7 +263,7 @@ class ClusterMembers(MethodView):
 class ClusterMemberLeave(MethodView):
     @requires(WRITE)
     @idempotent
-    @blueprint.arguments(s.MemberLeave)
+    @blueprint.arguments(MEMBER_LEAVE)
     @blueprint.response(200, s.MemberSchema)
     def post(self, data: dict[str, Any], cluster_id: str, member_id: str) -> Any:
         """Record that the member left (`registry.member.left`); the record stays."""
@@ -226,17 +275,21 @@ class ClusterMemberLeave(MethodView):
 @blueprint.route("/people")
 class People(MethodView):
     @requires(READ)
-    @blueprint.arguments(s.PersonListArgs, location="query", as_kwargs=True)
+    @blueprint.arguments(PERSON_LIST_ARGS, location="query", as_kwargs=True)
     @blueprint.response(200, s.PersonPage)
-    def get(self, limit: int, cursor: str | None, **filters: Any) -> dict[str, Any]:
-        """People by name; filter by cluster, role, language, `q` (name or email)."""
-        query = PersonQuery(**_typed(filters, role=PersonRole, language=Language))
-        items = ops.list_people(_uow(), query, limit + 1, decode_cursor(cursor, (str, str)))
-        return page(items, limit, key=lambda person: [person.name, person.id])
+    def get(self, limit: int, cursor: str | None, **filters: Any) -> Response:
+        """People by name; filter by cluster, role, language, `q` (name or email).
+
+        `q` on PostgreSQL: the people with a word similar to `q` in their name or email
+        (trigram word similarity at least 0.6), best match first, paged as for the
+        clusters' `q`; without pg_trgm (SQLite): a case-insensitive substring of the
+        name or email, in name order."""
+        with _reading() as connection:
+            return json_response(reads.person_page(connection, limit, cursor, **filters))
 
     @requires(WRITE)
     @idempotent
-    @blueprint.arguments(s.PersonWrite)
+    @blueprint.arguments(PERSON_WRITE)
     @blueprint.response(201, s.PersonSchema)
     def post(self, data: dict[str, Any]) -> Any:
         """Register a person (`registry.person.registered`); emails are unique."""
@@ -250,14 +303,18 @@ class People(MethodView):
 class PersonView(MethodView):
     @requires(READ, "self")
     @blueprint.response(200, s.PersonSchema)
-    def get(self, person_id: str) -> Any:
+    def get(self, person_id: str) -> Response:
         """One person; a `self` token may read only its own record."""
         if not current_principal().may_see_person(person_id, READ):
             raise Forbidden("A self token may read only its own record.")
-        return _tagged(ops.get_person(_uow(), person_id))
+        with _reading() as connection:
+            person = reads.PERSON_BY_ID.get(connection, id=person_id)
+        if person is None:
+            raise NotFound(f"No person {person_id!r}.")
+        return _tagged_json(person)
 
     @requires(WRITE)
-    @blueprint.arguments(s.PersonPatch(partial=True))
+    @blueprint.arguments(PERSON_PATCH)
     @blueprint.response(200, s.PersonSchema)
     def patch(self, changes: dict[str, Any], person_id: str) -> Any:
         """Change some fields (`registry.person.updated`); `If-Match` guards the version."""

@@ -128,7 +128,11 @@ class ClusterListArgs(PageArgs):
     label = fields.String(validate=choices(LabelLevel), metadata={"description": "label level"})
     status = fields.String(validate=choices(ClusterStatus))
     q = fields.String(
-        validate=validate.Length(min=1, max=100), metadata={"description": "in names"}
+        validate=validate.Length(min=1, max=100),
+        metadata={
+            "description": "in names and acronyms; on PostgreSQL similar words, best match "
+            "first (see the operation's description)"
+        },
     )
 
 
@@ -207,7 +211,11 @@ class PersonListArgs(PageArgs):
     role = fields.String(validate=choices(PersonRole))
     language = fields.String(validate=choices(Language))
     q = fields.String(
-        validate=validate.Length(min=1, max=100), metadata={"description": "in names and emails"}
+        validate=validate.Length(min=1, max=100),
+        metadata={
+            "description": "in names and emails; on PostgreSQL similar words, best match "
+            "first (see the operation's description)"
+        },
     )
 
 
