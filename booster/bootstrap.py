@@ -44,6 +44,7 @@ def bootstrap(
     store, on the platform's catalogue (tests may pass their own); commits wake its
     relay in-process."""
     service_spec = spec(service) if isinstance(service, str) else service
+    settings = settings.for_service(service_spec.name)  # its own broker user, if it has one
     database = database or Database(settings.database_url(service_spec.name))
     wake_relay_on_commit(database.sessions)
     catalogue = catalogue or platform_catalogue()

@@ -19,6 +19,8 @@ from shared.events.envelope import CloudEvent
 from shared.migrations import upgrade
 from shared.service import Runtime
 
+TEST_RATE_LIMIT = "100000/minute"
+
 
 @dataclass
 class ServiceHarness:
@@ -51,7 +53,15 @@ def service_harness(
     """Migrate ``name``'s database at ``database_url`` and build its app."""
     upgrade(spec(name), database_url)
     settings = Settings(
-        environment="test", var_dir=var_dir, jwt_secret=secret, database_urls={name: database_url}
+        environment="test",
+        var_dir=var_dir,
+        jwt_secret=secret,
+        database_urls={name: database_url},
+        # tests send hundreds of requests with one token from one address: limits far
+        # above that keep the limiter in the path without refusing them
+        # (tests/security/test_rate_limits.py checks the real limits)
+        ratelimit_auth_failures=TEST_RATE_LIMIT,
+        ratelimit_writes=TEST_RATE_LIMIT,
     )
     runtime = bootstrap(name, settings)
     try:

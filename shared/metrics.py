@@ -1,8 +1,27 @@
-"""Prometheus metrics of the platform, defined once (default registry)."""
+"""Prometheus metrics of the platform, defined once (default registry).
+
+Every label value comes from a closed set, so no request can add a time series: the
+method is one of :data:`METHODS` or ``other``, the route is the matched rule's template
+(or ``<unmatched>``), the status is its class (``2xx`` ... ``5xx``).
+"""
 
 from __future__ import annotations
 
 from prometheus_client import Counter, Histogram
+
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+UNMATCHED = "<unmatched>"
+
+
+def method_label(method: str) -> str:
+    """A request method as a label: a known one, else ``other``."""
+    return method if method in METHODS else "other"
+
+
+def status_label(status: int) -> str:
+    """A response status as a label: its class, ``1xx`` to ``5xx`` (else ``other``)."""
+    return f"{status // 100}xx" if 100 <= status <= 599 else "other"
+
 
 HTTP_REQUESTS = Counter(
     "booster_http_requests_total",

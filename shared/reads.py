@@ -231,7 +231,8 @@ class Filter:
 @dataclass(frozen=True)
 class Order:
     """A keyset order: ``key`` columns ascending (the last one unique), the types of the
-    cursor's values; the cursor holds the key of the last item of the page."""
+    cursor's values; the cursor holds the key of the last item of the page. With
+    ``descending``, every key column descending (e.g. newest first)."""
 
     key: tuple[ColumnElement[Any], ...]
     kinds: tuple[type, ...]
@@ -240,6 +241,7 @@ class Order:
     as its ``isoformat()`` string."""
     from_cursor: Callable[[list[Any]], list[Any]] | None = None
     """The key's values from the cursor's (default: the same); a ValueError is a 422."""
+    descending: bool = False
 
 
 @dataclass(frozen=True)
@@ -308,7 +310,9 @@ class Listing:
             ordering = order.key
         statement = select(*columns).select_from(self.table).where(*self.where)
         statement = statement.where(*(self.filters[name].condition for name in given))
-        statement = statement.order_by(*ordering).limit(bindparam("limit"))
+        descending = isinstance(order, Order) and order.descending
+        by = tuple(column.desc() for column in ordering) if descending else ordering
+        statement = statement.order_by(*by).limit(bindparam("limit"))
         if after and isinstance(order, Ranked):
             statement = statement.where(order.distance >= bindparam("after_distance"))
             statement = statement.offset(bindparam("after_skip"))
@@ -316,7 +320,8 @@ class Listing:
             bound: list[ColumnElement[Any]] = [  # typed as the key (SQLite's stored times)
                 bindparam(f"after_{n}", type_=column.type) for n, column in enumerate(ordering)
             ]
-            statement = statement.where(tuple_(*ordering) > tuple_(*bound))
+            key, last = tuple_(*ordering), tuple_(*bound)
+            statement = statement.where(key < last if descending else key > last)
         return _Shape(statement, keys)
 
     def page(

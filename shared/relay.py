@@ -13,17 +13,18 @@ from __future__ import annotations
 
 import threading
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import psycopg
+from kombu import Connection
 from sqlalchemy import Table, bindparam, delete, event, select, update
 from sqlalchemy.engine import Engine, make_url
 
 from shared.bus.connection import connect, run_reconnecting
 from shared.bus.publisher import OutgoingMessage, Publisher
-from shared.bus.topology import Topology, declare_exchange
+from shared.bus.topology import Topology, declare_exchange, is_amqp
 from shared.config import BusSettings
 from shared.db import Database, make_engine
 from shared.logging import get_logger
@@ -37,6 +38,11 @@ SENT_RETENTION = timedelta(days=7)
 
 class OutboxRelay:
     """Moves committed outbox rows of one service to the exchange."""
+
+    after_publish: ClassVar[Callable[[OutboxRelay, list[str]], None] | None] = None
+    """A fault hook for tests only (None in the platform): called with the relay and the
+    batch's event ids after the broker confirmed the batch and before its sent marks
+    commit. The fault suite sets it to kill the process right there (``tests/faults``)."""
 
     def __init__(
         self,
@@ -111,11 +117,14 @@ class OutboxRelay:
 
     def _relay(self, publisher: Publisher) -> None:
         self.ready.set()
+        amqp = is_amqp(publisher.connection)
         while not self._stop.is_set():
             self._waker.clear()
             sent = self.relay_once(publisher)
             if sent < self.settings.relay_batch_size:
                 self._wait()
+                if amqp:
+                    _keep_alive(publisher.connection)
                 # let a burst of commits gather: one round trip publishes them all
                 if self.settings.relay_linger:
                     self._stop.wait(self.settings.relay_linger)
@@ -142,6 +151,8 @@ class OutboxRelay:
                 ],
                 exchange=self.settings.exchange,
             )
+            if (hook := OutboxRelay.after_publish) is not None:
+                hook(self, [row.event_id for row in rows])
         EVENTS_PUBLISHED.labels(self.service).inc(len(rows))
         return len(rows)
 
@@ -189,6 +200,17 @@ class OutboxRelay:
                 listener.close()
             except Exception:  # noqa: BLE001 - already broken
                 pass
+
+
+def _keep_alive(connection: Connection) -> None:
+    """Between batches: read what the broker sent (its heartbeats), send ours when due,
+    and raise once the broker has been silent for two beats (hung, or cut one way)."""
+    while True:
+        try:
+            connection.drain_events(timeout=0)
+        except TimeoutError:
+            break
+    connection.heartbeat_check()
 
 
 def _position(row: Any) -> int:

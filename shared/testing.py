@@ -126,9 +126,10 @@ def stop_containers() -> None:
 
 
 def delete_queues(service: str, bus: Any) -> None:
-    """Delete a service's queues (main, retry, dead) on ``bus``'s exchange from the
-    broker, with the retry queues of ``bus``'s delays and of the default ones (a worker
-    process configured from the environment declares those); gone is fine."""
+    """Delete a service's queues (main, retry, dead) and its requeue exchange on ``bus``'s
+    exchange from the broker, with the retry queues of ``bus``'s delays and of the default
+    ones (a worker process configured from the environment declares those); gone is
+    fine."""
     from dataclasses import replace
 
     from kombu import Connection
@@ -138,7 +139,8 @@ def delete_queues(service: str, bus: Any) -> None:
 
     delays = tuple(sorted({*bus.retry_delays, *BusSettings().retry_delays}))
     with Connection(bus.broker_url) as connection:
-        for queue in Topology(service, (), replace(bus, retry_delays=delays)).all_queues():
+        topology = Topology(service, (), replace(bus, retry_delays=delays))
+        for queue in topology.all_queues():
             channel = connection.channel()
             try:
                 channel.queue_delete(queue.name)
@@ -149,3 +151,13 @@ def delete_queues(service: str, bus: Any) -> None:
                     channel.close()
                 except Exception:  # noqa: BLE001
                     pass
+        channel = connection.channel()
+        try:
+            channel.exchange_delete(topology.requeue_exchange.name)
+        except Exception:  # noqa: BLE001 - already gone
+            pass
+        finally:
+            try:
+                channel.close()
+            except Exception:  # noqa: BLE001
+                pass

@@ -6,12 +6,20 @@ their own registrations, and has their own view under ``/me`` (registrations, ca
 a secret calendar feed). The feed itself, ``GET /feeds/calendar.ics?key=...``, is the
 one data route outside ``/api/``: calendar apps cannot send a bearer token, so its
 long random key is the credential (unknown or revoked: 404).
+
+Lists and details that are plain projections of rows take the read path of
+``shared.reads``: the JSON is built from the selected columns (``adapters/reads.py``) on
+a Core connection, and the schemas of ``@blueprint.response`` document it (their fields
+are checked against the projections below, at import). The CSV, the calendars and a
+person's own registrations (ordered by the time of the request) stay on the use cases.
+Argument schemas are instances built once, not once per request.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -19,10 +27,12 @@ from typing import Any, TypeVar
 from flask import Response, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from sqlalchemy.engine import Connection
 from werkzeug.exceptions import PreconditionRequired
 
 from services.events import operations as ops
 from services.events import schemas as s
+from services.events.adapters import reads
 from services.events.calendar import event_calendar, events_calendar
 from services.events.domain.commands import (
     Attend,
@@ -46,7 +56,6 @@ from services.events.domain.model import (
     sector_names,
 )
 from services.events.domain.ports import (
-    EventQuery,
     EventsUnitOfWork,
     OwnKey,
     OwnRegistration,
@@ -58,12 +67,12 @@ from shared.db import utc
 from shared.errors import Forbidden, NotFound
 from shared.http.etag import etag, expected_version
 from shared.http.pagination import PageArgs, decode_cursor, invalid_cursor, page
+from shared.http.reads import json_response
 from shared.idempotency import idempotent
+from shared.reads import read_connection
 from shared.service import current_runtime
 
 READ, WRITE, SELF = "events:read", "events:write", "self"
-MAX_SEQUENCE = 2**31 - 1
-"""The largest registration sequence (an SQL INTEGER); a cursor beyond it is forged."""
 ETAG = {"ETag": {"schema": {"type": "string"}}}
 IF_MATCH = {
     "in": "header",
@@ -98,9 +107,29 @@ def _uow() -> EventsUnitOfWork:
     return uow
 
 
+def _reading() -> AbstractContextManager[Connection]:
+    return read_connection(current_runtime().database)
+
+
+# the read path's projections are the response schemas' fields, in order
+reads.EVENT.check(s.EventSchema())
+reads.REGISTRATION.check(s.RegistrationSchema())
+reads.PARTICIPANT.check(s.ParticipantSchema())
+
+# argument schemas, built once (webargs would build a schema class on every request)
+EVENT_LIST_ARGS = s.EventListArgs()
+REGISTRATION_LIST_ARGS = s.RegistrationListArgs()
+PAGE_ARGS = PageArgs()
+
+
+def _hidden(status: str) -> bool:
+    """A draft is not shown to a person's own (``self``) token: it is not announced yet."""
+    return status == EventStatus.DRAFT and current_principal().is_self_only(READ)
+
+
 def _visible(event: Event) -> Event:
     """A draft is not shown to a person's own (``self``) token: it is not announced yet."""
-    if event.status is EventStatus.DRAFT and current_principal().is_self_only(READ):
+    if _hidden(event.status):
         raise NotFound(f"No event with id {event.id!r}.")
     return event
 
@@ -118,31 +147,6 @@ def _own_registration(event_id: str, registration_id: str, scope: str) -> Placed
     if not _acts_for(registration.person_id, scope):
         raise NotFound(f"No registration {registration_id!r} to event {event_id!r}.")
     return registration, place
-
-
-def _event_cursor(cursor: str | None) -> tuple[datetime, str] | None:
-    """The (starts_at, id) a cursor of the event list holds; else a 422."""
-    after = decode_cursor(cursor, (str, str))
-    if after is None:
-        return None
-    try:
-        starts_at = datetime.fromisoformat(after[0])
-        if starts_at.tzinfo is None:
-            raise ValueError("naive")
-        starts_at = starts_at.astimezone(UTC)
-    except (ValueError, OverflowError):
-        raise invalid_cursor() from None
-    return starts_at, after[1]
-
-
-def _registration_cursor(cursor: str | None) -> int | None:
-    """The sequence a cursor of a registration list holds (1 up); else a 422."""
-    after = decode_cursor(cursor, (int,))
-    if after is None:
-        return None
-    if not 1 <= after[0] <= MAX_SEQUENCE:
-        raise invalid_cursor()
-    return int(after[0])
 
 
 E = TypeVar("E", bound=StrEnum)
@@ -211,23 +215,27 @@ def _cell(value: Any) -> Any:
 @blueprint.route("/events")
 class Events(MethodView):
     @requires(READ, SELF)
-    @blueprint.arguments(s.EventListArgs, location="query", as_kwargs=True)
+    @blueprint.arguments(EVENT_LIST_ARGS, location="query", as_kwargs=True)
     @blueprint.response(200, s.EventPage)
-    def get(self, limit: int, cursor: str | None, **filters: Any) -> dict[str, Any]:
+    def get(self, limit: int, cursor: str | None, **filters: Any) -> Response:
         """Events by start time; filter by kind, status, start (`from`, `to`), a business
         trip's `sector` and the event's `country`."""
         sector = sector_names([filters["sector"]]) if filters.get("sector") else ()
-        query = EventQuery(
-            kind=_optional(EventKind, filters.get("kind")),
-            status=_optional(EventStatus, filters.get("status")),
-            starts_from=utc(filters.get("from_")),
-            starts_before=utc(filters.get("to")),
-            hide_drafts=current_principal().is_self_only(READ),
-            sector=sector[0] if sector else None,
-            country=filters["country"].upper() if filters.get("country") else None,
-        )
-        items = ops.list_events(_uow(), query, limit + 1, _event_cursor(cursor))
-        return page(items, limit, key=lambda event: [event.starts_at.isoformat(), event.id])
+        with _reading() as connection:
+            body = reads.EVENTS.page(
+                connection,
+                limit,
+                cursor,
+                reads.EVENTS_BY_START,
+                kind=filters.get("kind") or None,
+                status=filters.get("status") or None,
+                from_=utc(filters.get("from_")),
+                to=utc(filters.get("to")),
+                hide_drafts=current_principal().is_self_only(READ) or None,
+                sector=sector[0] if sector else None,
+                country=filters["country"].upper() if filters.get("country") else None,
+            )
+        return json_response(body)
 
     @requires(WRITE)
     @idempotent
@@ -250,9 +258,13 @@ class Events(MethodView):
 class EventView(MethodView):
     @requires(READ, SELF)
     @blueprint.response(200, s.EventSchema, headers=ETAG)
-    def get(self, event_id: str) -> Any:
+    def get(self, event_id: str) -> Response:
         """One event, with its seats taken and left; the ETag names its version."""
-        return _tagged(_visible(ops.get_event(_uow(), event_id)))
+        with _reading() as connection:
+            event = reads.EVENT_BY_ID.get(connection, id=event_id)
+        if event is None or _hidden(event["status"]):
+            raise NotFound(f"No event with id {event_id!r}.")
+        return json_response(event, headers={"ETag": etag(event["id"], event["version"])})
 
     @requires(WRITE)
     @blueprint.doc(parameters=[IF_MATCH])
@@ -324,7 +336,7 @@ class EventComplete(MethodView):
 @blueprint.route("/events/<string:event_id>/registrations")
 class Registrations(MethodView):
     @requires(READ)
-    @blueprint.arguments(s.RegistrationListArgs, location="query", as_kwargs=True)
+    @blueprint.arguments(REGISTRATION_LIST_ARGS, location="query", as_kwargs=True)
     @blueprint.response(200, s.RegistrationPage)
     @blueprint.alt_response(200, schema={"type": "string"}, content_type="text/csv", success=True)
     def get(self, event_id: str, limit: int, cursor: str | None, **filters: Any) -> Any:
@@ -340,14 +352,20 @@ class Registrations(MethodView):
         )
         if filters["format"] == "csv":
             return _participants_csv(event_id, query)
-        items = ops.list_registrations(
-            _uow(), event_id, query, limit + 1, _registration_cursor(cursor)
-        )
-        return page(
-            [s.participant_view(item) for item in items],
-            limit,
-            key=lambda view: [view["sequence"]],
-        )
+        with _reading() as connection:
+            if reads.EVENT_EXISTS.row(connection, id=event_id) is None:
+                raise NotFound(f"No event with id {event_id!r}.")
+            body = reads.PARTICIPANTS.page(
+                connection,
+                limit,
+                cursor,
+                reads.BY_SEQUENCE,
+                event_id=event_id,
+                status=filters.get("status") or None,
+                country=query.country,
+                cluster_id=query.cluster_id,
+            )
+        return json_response(body)
 
     @requires(WRITE, SELF)
     @idempotent
@@ -371,9 +389,13 @@ class Registrations(MethodView):
 class RegistrationView(MethodView):
     @requires(READ, SELF)
     @blueprint.response(200, s.RegistrationSchema)
-    def get(self, event_id: str, registration_id: str) -> Any:
+    def get(self, event_id: str, registration_id: str) -> Response:
         """One registration, with its place on the waitlist."""
-        return s.registration_view(*_own_registration(event_id, registration_id, READ))
+        with _reading() as connection:
+            found = reads.REGISTRATION_BY_ID.get(connection, id=registration_id, event_id=event_id)
+        if found is None or not _acts_for(found["person_id"], READ):
+            raise NotFound(f"No registration {registration_id!r} to event {event_id!r}.")
+        return json_response(found)
 
 
 @blueprint.route("/events/<string:event_id>/registrations/<string:registration_id>/cancel")
@@ -421,7 +443,7 @@ def _participants_csv(event_id: str, query: ParticipantQuery) -> Response:
 @blueprint.route("/me/registrations")
 class OwnRegistrations(MethodView):
     @requires(SELF)
-    @blueprint.arguments(PageArgs, location="query", as_kwargs=True)
+    @blueprint.arguments(PAGE_ARGS, location="query", as_kwargs=True)
     @blueprint.response(200, s.OwnRegistrationPage)
     def get(self, limit: int, cursor: str | None) -> dict[str, Any]:
         """Your registrations, each with its event: upcoming events first (soonest

@@ -1,7 +1,19 @@
-"""Broker connections with the platform's settings."""
+"""Broker connections with the platform's settings.
+
+``BOOSTER_BROKER_URL`` may name several nodes of one cluster, separated by ``;``. A
+connection is made to one of them and, when it cannot be reached, to the next (kombu's
+failover, round robin). Each new connection of a process starts one node further along
+the list, from a random place: replicas spread over the nodes, and a client whose node
+is gone reaches every other one within a few reconnections.
+
+The heartbeat is 60 s unless the URL says otherwise (``...//?heartbeat=10``, per URL):
+a broker that hangs without closing the connection is noticed after two missed beats.
+"""
 
 from __future__ import annotations
 
+import itertools
+import random
 import threading
 from collections.abc import Callable
 
@@ -14,26 +26,43 @@ log = get_logger(__name__)
 HEARTBEAT_SECONDS = 60
 INITIAL_BACKOFF = 0.2
 MAX_BACKOFF = 5.0
+MIN_BLOCKING_WAIT = 5.0
+
+
+_starts = itertools.count(random.randrange(1 << 16))
+
+
+def failover_order(urls: tuple[str, ...]) -> list[str]:
+    """``urls`` rotated to start one further along than the previous call did."""
+    start = next(_starts) % len(urls)
+    return [*urls[start:], *urls[:start]]
 
 
 def connect(settings: BusSettings, *, heartbeat: int = HEARTBEAT_SECONDS) -> Connection:
     """A (lazy) kombu connection; ``memory://`` polls fast so embedded mode feels instant."""
     if settings.broker_url.startswith("memory"):
         return Connection(settings.broker_url, transport_options={"polling_interval": 0.005})
-    return Connection(
-        settings.broker_url,
+    connection = Connection(
+        ";".join(failover_order(settings.broker_urls)),
         heartbeat=heartbeat,
         connect_timeout=5,
-        transport_options={"max_retries": 1},
+        failover_strategy="round-robin",
     )
+    # A wait without its own timeout (a channel's close, a cancel, the connection's
+    # close) gives up after two beats instead of blocking on a hung broker for ever.
+    wait = max(MIN_BLOCKING_WAIT, 2 * float(connection.heartbeat or heartbeat))
+    connection.transport_options = {"max_retries": 1, "read_timeout": wait, "write_timeout": wait}
+    return connection
 
 
 def check_broker(settings: BusSettings, timeout: float = 2.0) -> None:
-    """Raise if the broker cannot be reached (readiness checks)."""
+    """Raise if no node of the broker can be reached (readiness checks)."""
     if settings.broker_url.startswith("memory"):
         return
-    with Connection(settings.broker_url, connect_timeout=timeout) as connection:
-        connection.ensure_connection(max_retries=1, timeout=timeout)
+    urls = failover_order(settings.broker_urls)
+    with Connection(";".join(urls), connect_timeout=timeout) as connection:
+        # every node once (a single URL keeps its one retry)
+        connection.ensure_connection(max_retries=max(1, len(urls) - 1), timeout=timeout)
 
 
 def run_reconnecting(

@@ -11,7 +11,9 @@ Only then is the original acked: a crash in between redelivers it, never loses i
 
 ``stop()`` (on SIGTERM) lets the batch in hand finish; prefetched messages not yet
 started return to the queue when the channel closes. A lost connection is
-re-established with back-off.
+re-established with back-off. So is a lost database: a failure while the database does
+not answer is no attempt of the event's; its messages return to the queue, and the
+consumer consumes again once the database answers.
 """
 
 from __future__ import annotations
@@ -121,6 +123,7 @@ class EventConsumer:
         connection = connect(self.settings)
         publishing = connect(self.settings)
         try:
+            self.uow.database.ping()  # no database: leave the messages in the queue
             connection.ensure_connection(max_retries=1)
             self._amqp = is_amqp(connection)
             self.topology.declare(connection)
@@ -218,6 +221,9 @@ class EventConsumer:
                 with self.uow.begin() as tx:
                     [outcome] = self._handle(tx, [item])
             except Exception as exc:  # noqa: BLE001 - any handler error is retried
+                # unless the database is gone: not the event's fault, so no attempt is
+                # spent; the stretch ends and the messages in hand return to the queue
+                self.uow.database.ping()
                 self._retry_or_dead_letter(item, exc)
                 continue
             item.message.ack()
@@ -295,7 +301,8 @@ class EventConsumer:
         if self._amqp:
             retry_queue = self.topology.retry_queues[delay].name
             self._require_publisher().publish(
-                [_copy(item.message, headers, retry_queue)], exchange=""
+                [_copy(item.message, headers, retry_queue)],
+                exchange=self.topology.requeue_exchange.name,
             )
         else:  # memory:// ignores TTL and dead-lettering: hold it in-process instead
             outgoing = _copy(
@@ -323,7 +330,7 @@ class EventConsumer:
             ROUTING_KEY_HEADER: message.delivery_info.get("routing_key", ""),
         }
         outgoing = _copy(message, headers, dead_queue_name(self.service, self.settings.exchange))
-        self._require_publisher().publish([outgoing], exchange="")
+        self._require_publisher().publish([outgoing], exchange=self.topology.requeue_exchange.name)
         message.ack()
         EVENTS_HANDLED.labels(self.service, message.properties.get("type", ""), "dead").inc()
 

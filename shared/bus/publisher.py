@@ -136,6 +136,7 @@ class Publisher:
             try:
                 self.connection.drain_events(timeout=min(remaining, 1.0))
             except TimeoutError:
+                self.connection.heartbeat_check()  # a hung broker fails here, not at the timeout
                 continue
 
     def reset(self) -> None:

@@ -6,7 +6,15 @@
   messages that crash the consumer before it can decide;
 - per service and back-off delay a quorum retry queue ``booster.<service>.retry.<ms>``
   whose expired messages dead-letter back into the service's queue;
-- per service a quorum dead-letter queue ``booster.<service>.dead``.
+- per service a quorum dead-letter queue ``booster.<service>.dead``;
+- per service a direct exchange ``booster.<service>.requeue`` bound to those three
+  kinds of queue (routing key = queue name): the consumer republishes retries and dead
+  letters through it, so that its broker user may write to its own queues only (the
+  default exchange would reach every queue).
+
+A service on a broker user of its own (``BOOSTER_<SERVICE>_BROKER_URL``,
+``BusSettings.declare`` False) declares nothing: it checks, passively, that ``booster
+broker setup`` has declared all of this.
 
 On another exchange than ``booster.events`` (``BOOSTER_EXCHANGE``), queue names start
 with the exchange's name instead of ``booster`` (e.g. ``staging.events.registry``), so
@@ -23,6 +31,10 @@ from kombu import Connection, Exchange, Queue, binding
 from shared.config import BusSettings
 
 EXCHANGE = "booster.events"
+QUORUM_REPLICAS = 3
+"""Members of every quorum queue (``x-quorum-initial-group-size``): a cluster of three
+nodes keeps each queue on all three and loses none of it with one node down; a single
+node holds the one member."""
 
 
 def _prefix(exchange: str) -> str:
@@ -37,6 +49,15 @@ def queue_name(service: str, exchange: str = EXCHANGE) -> str:
 def dead_queue_name(service: str, exchange: str = EXCHANGE) -> str:
     """Where messages go after their last failed attempt."""
     return f"{_prefix(exchange)}.{service}.dead"
+
+
+def requeue_exchange_name(service: str, exchange: str = EXCHANGE) -> str:
+    """The service's own direct exchange for retries and dead letters."""
+    return f"{_prefix(exchange)}.{service}.requeue"
+
+
+class TopologyMissing(RuntimeError):
+    """An exchange or queue a service needs does not exist and it may not declare it."""
 
 
 def retry_queue_name(service: str, delay: float, exchange: str = EXCHANGE) -> str:
@@ -83,6 +104,7 @@ class Topology:
             durable=True,
             queue_arguments={
                 "x-queue-type": "quorum",
+                "x-quorum-initial-group-size": QUORUM_REPLICAS,
                 "x-delivery-limit": self.settings.delivery_limit,
                 "x-dead-letter-exchange": "",
                 "x-dead-letter-routing-key": dead_queue_name(self.service, self.settings.exchange),
@@ -96,7 +118,10 @@ class Topology:
         return Queue(
             dead_queue_name(self.service, self.settings.exchange),
             durable=True,
-            queue_arguments={"x-queue-type": "quorum"},
+            queue_arguments={
+                "x-queue-type": "quorum",
+                "x-quorum-initial-group-size": QUORUM_REPLICAS,
+            },
         )
 
     @cached_property
@@ -107,6 +132,7 @@ class Topology:
                 durable=True,
                 queue_arguments={
                     "x-queue-type": "quorum",
+                    "x-quorum-initial-group-size": QUORUM_REPLICAS,
                     "x-message-ttl": round(delay * 1000),
                     "x-dead-letter-exchange": "",
                     "x-dead-letter-routing-key": queue_name(self.service, self.settings.exchange),
@@ -117,19 +143,56 @@ class Topology:
             for delay in sorted(set(self.settings.retry_delays))
         }
 
+    @cached_property
+    def requeue_exchange(self) -> Exchange:
+        return Exchange(
+            requeue_exchange_name(self.service, self.settings.exchange), type="direct", durable=True
+        )
+
     def all_queues(self) -> list[Queue]:
         return [self.queue, self.dead_queue, *self.retry_queues.values()]
 
     def declare(self, connection: Connection) -> None:
-        """Declare the exchange, the queues and the bindings (idempotent)."""
+        """Declare the exchanges, the queues and the bindings (idempotent); with
+        ``settings.declare`` False only check that they exist."""
+        if not self.settings.declare:
+            check_exists(connection, [self.exchange, self.requeue_exchange], self.all_queues())
+            return
         channel = connection.default_channel
         self.exchange.declare(channel=channel)
+        self.requeue_exchange.declare(channel=channel)
         for queue in self.all_queues():
             queue.bind(channel).declare()
+            channel.queue_bind(queue.name, self.requeue_exchange.name, routing_key=queue.name)
 
 
 def declare_exchange(connection: Connection, settings: BusSettings) -> None:
-    """Declare only the exchange (what a publisher needs)."""
-    Exchange(settings.exchange, type="topic", durable=True).declare(
-        channel=connection.default_channel
-    )
+    """Declare only the exchange (what a publisher needs); with ``settings.declare``
+    False only check that it exists."""
+    exchange = Exchange(settings.exchange, type="topic", durable=True)
+    if not settings.declare:
+        check_exists(connection, [exchange], [])
+        return
+    exchange.declare(channel=connection.default_channel)
+
+
+def check_exists(connection: Connection, exchanges: list[Exchange], queues: list[Queue]) -> None:
+    """Passive declarations (which need no permission): raise :class:`TopologyMissing`
+    naming the first exchange or queue that does not exist."""
+    names = [("exchange", e.name) for e in exchanges] + [("queue", q.name) for q in queues]
+    for kind, name in names:
+        channel = connection.channel()  # a refused passive declaration closes its channel
+        try:
+            if kind == "exchange":
+                channel.exchange_declare(name, "topic", passive=True)
+            else:
+                channel.queue_declare(name, passive=True)
+        except connection.channel_errors as exc:
+            raise TopologyMissing(
+                f"the {kind} {name} does not exist (run `booster broker setup`): {exc}"
+            ) from exc
+        finally:
+            try:
+                channel.close()
+            except Exception:  # noqa: BLE001 - closed by the broker already
+                pass

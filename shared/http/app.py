@@ -9,12 +9,11 @@ from flask_smorest import Blueprint
 
 from shared import auth
 from shared.config import Settings
-from shared.http import requests
+from shared.http import admin, headers, limits, requests
 from shared.http.health import Check, health_blueprint
 from shared.http.openapi import BoosterApi
 from shared.http.problems import register_problem_handlers
-
-SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
+from shared.token_cache import CachedTokenVerifier
 
 
 def create_service_app(
@@ -35,7 +34,6 @@ def create_service_app(
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL=SWAGGER_UI_URL,
         MAX_CONTENT_LENGTH=1024 * 1024,
         BOOSTER_SETTINGS=settings,
         BOOSTER_SERVICE=service,
@@ -54,13 +52,16 @@ def create_service_app(
     )
     register_problem_handlers(app)
     requests.install(app, service)
-    auth.install(
-        app,
-        auth.TokenVerifier(settings.jwt_secret, settings.jwt_audience, settings.jwt_algorithm),
-    )
-    requests.require_json_bodies(app)
-    requests.refuse_unstorable_characters(app)
-    app.register_blueprint(health_blueprint(checks or {}))
+    headers.install(app)
+    # order matters: the failed-authentication limit before any token is looked at,
+    # the write limit and the body checks after authentication (see shared/http/limits)
+    verifier = CachedTokenVerifier.from_settings(settings)  # verified tokens remembered
+    limits.limit_failed_authentication(app, settings, admin.needs_token)
+    admin.install(app, settings, verifier)
+    auth.install(app, verifier)
+    limits.limit_writes(app, settings)
+    requests.check_request_parts(app)
+    app.register_blueprint(health_blueprint(checks or {}, admin.detail_allowed(verifier)))
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     app.extensions["booster_api"] = api

@@ -7,10 +7,15 @@ it read; the operation then refuses (412) if the entity has moved on. Without
 
 from __future__ import annotations
 
+import re
+
 from flask import request
 
 STALE = -1
 """A version no entity has: an ``If-Match`` naming no version of this entity."""
+VERSION = re.compile(r"[0-9]{1,18}")
+"""A version as an ETag shows it: ASCII digits, small enough for a 64-bit column.
+Anything else (``²``, Arabic-Indic digits, 5,000 digits) names no version: 412."""
 
 
 def etag(entity_id: str, version: int) -> str:
@@ -29,6 +34,6 @@ def expected_version(entity_id: str) -> int | None:
             return None
         if candidate.startswith(prefix) and candidate.endswith('"'):
             number = candidate[len(prefix) : -1]
-            if number.isdigit():
+            if VERSION.fullmatch(number):
                 return int(number)
     return STALE

@@ -10,11 +10,16 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 
 from shared.http.problems import problem
 
+UNREACHABLE = "A dependency is unreachable."
 Check = Callable[[], None]
 """A readiness check: returns when the dependency is reachable, raises otherwise."""
 
 
-def health_blueprint(checks: Mapping[str, Check]) -> Blueprint:
+def health_blueprint(
+    checks: Mapping[str, Check], detail: Callable[[], bool] = lambda: True
+) -> Blueprint:
+    """``detail``: whether the request in hand may see each check's result (operators
+    only: ``shared.http.admin``); others see ready or not."""
     blueprint = Blueprint("health", __name__)
 
     @blueprint.get("/healthz")
@@ -30,9 +35,12 @@ def health_blueprint(checks: Mapping[str, Check]) -> Blueprint:
                 results[name] = "ok"
             except Exception as exc:  # noqa: BLE001 - any failure means not ready
                 results[name] = f"unavailable: {type(exc).__name__}"
-        if all(value == "ok" for value in results.values()):
+        ready = all(value == "ok" for value in results.values())
+        if not detail():
+            return jsonify(status="ready") if ready else problem(503, UNREACHABLE)
+        if ready:
             return jsonify(status="ready", checks=results)
-        return problem(503, "A dependency is unreachable.", checks=results)
+        return problem(503, UNREACHABLE, checks=results)
 
     @blueprint.get("/metrics")
     def metrics() -> Response:

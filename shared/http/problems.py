@@ -7,6 +7,7 @@ string, ``{"header": "If-Match", ...}`` for headers. No response carries a trace
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Mapping
 from typing import Any
 
@@ -38,10 +39,12 @@ TITLES = {
     409: "Conflict",
     412: "Precondition failed",
     413: "Content too large",
+    414: "URI too long",
     415: "Unsupported media type",
     422: "Unprocessable content",
     428: "Precondition required",
     429: "Too many requests",
+    431: "Request header fields too large",
     500: "Internal server error",
     503: "Service unavailable",
 }
@@ -117,10 +120,17 @@ def _walk(node: Any, path: tuple[str, ...]) -> list[tuple[tuple[str, ...], str]]
 def handle_http_exception(error: HTTPException) -> Response:
     """Werkzeug/flask-smorest HTTP errors (including webargs' 422) as problem+json."""
     status = error.code or 500
+    if status < 500 and isinstance(error.response, Response):
+        if error.response.mimetype == PROBLEM_JSON:
+            return error.response  # prepared by the raiser, e.g. a 429 with Retry-After
     if status >= 500:
         original = getattr(error, "original_exception", None)
         if original is not None:
-            log.error("unhandled error", exc_info=original)
+            log.error(
+                "unhandled error",
+                error=repr(original)[:MAX_LOGGED_ERROR],
+                traceback=bounded_traceback(original),
+            )
         return problem(status, "The server could not complete the request.")
     data = getattr(error, "data", None) or {}
     extra: dict[str, Any] = {}
@@ -166,6 +176,18 @@ def handle_platform_error(error: PlatformError) -> Response:
         headers=getattr(error, "headers", None),
         **extra,
     )
+
+
+MAX_LOGGED_ERROR = 500
+MAX_TRACEBACK_FRAMES = 30
+"""A traceback is logged with its innermost frames only: one request can never write
+more than a few KB (a RecursionError's thousand frames would be ~100 KB)."""
+
+
+def bounded_traceback(error: BaseException) -> str:
+    """The innermost :data:`MAX_TRACEBACK_FRAMES` frames of ``error``'s traceback."""
+    lines = traceback.format_exception(error, limit=-MAX_TRACEBACK_FRAMES, chain=False)
+    return "".join(lines)[-16_000:]
 
 
 def handle_unexpected(error: Exception) -> Response:

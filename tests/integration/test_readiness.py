@@ -6,6 +6,7 @@ import socket
 from pathlib import Path
 
 from booster.bootstrap import bootstrap, create_app
+from shared.auth import mint_token
 from shared.config import BusSettings, Settings
 from shared.db import Database
 from tests.conftest import TEST_SECRET
@@ -27,7 +28,9 @@ def _readyz(tmp_path: Path, broker_url: str, database_url: str) -> tuple[int, di
     )
     runtime = bootstrap("registry", settings, Database(database_url))
     try:
-        response = create_app(runtime).test_client().get("/readyz")
+        # each check's result is shown to operators only (ops:read; shared.http.admin)
+        operator = {"Authorization": f"Bearer {mint_token(TEST_SECRET, 'ops', 'ops:read')}"}
+        response = create_app(runtime).test_client().get("/readyz", headers=operator)
         return response.status_code, response.get_json()
     finally:
         runtime.database.dispose()

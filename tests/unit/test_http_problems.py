@@ -445,10 +445,16 @@ def test_healthz(client: FlaskClient) -> None:
     assert response.get_json() == {"status": "ok"}
 
 
+def ops() -> dict[str, str]:
+    """Operational detail (/metrics, /readyz checks) needs ops:read (shared.http.admin)."""
+    return bearer("ops:read")
+
+
 def test_readyz_passing(client: FlaskClient) -> None:
-    response = client.get("/readyz")
+    response = client.get("/readyz", headers=ops())
     assert response.status_code == 200
     assert response.get_json() == {"status": "ready", "checks": {"database": "ok"}}
+    assert client.get("/readyz").get_json() == {"status": "ready"}  # no detail without it
 
 
 def test_readyz_without_checks_is_ready(tmp_path: Path) -> None:
@@ -462,7 +468,8 @@ def test_readyz_failing_is_503_problem(tmp_path: Path) -> None:
         raise ConnectionError("secret internals at amqp://user:password@host")
 
     app = build_app(tmp_path, checks={"database": lambda: None, "broker": broker})
-    response = app.test_client().get("/readyz")
+    assert "checks" not in assert_problem(app.test_client().get("/readyz"), 503)
+    response = app.test_client().get("/readyz", headers=ops())
     body = assert_problem(response, 503)
     assert body["title"] == "Service unavailable"
     assert body["checks"]["database"] == "ok"
@@ -473,14 +480,14 @@ def test_readyz_failing_is_503_problem(tmp_path: Path) -> None:
 def test_metrics_count_requests(client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
     client.get("/api/v1/things", headers=read())
-    response = client.get("/metrics")
+    response = client.get("/metrics", headers=ops())
     assert response.status_code == 200
     assert response.mimetype == "text/plain"
     text = response.get_data(as_text=True)
     assert "# TYPE booster_http_requests_total counter" in text
     lines = [line for line in text.splitlines() if line.startswith("booster_http_requests_total")]
     assert any(
-        'service="demo"' in line and 'route="/api/v1/things"' in line and 'status="200"' in line
+        'service="demo"' in line and 'route="/api/v1/things"' in line and 'status="2xx"' in line
         for line in lines
     )
     assert "booster_http_request_duration_seconds" in text
@@ -493,7 +500,7 @@ def test_metrics_label_unmatched_routes_by_a_constant(
     # Unknown paths must not create one time series each.
     random_path = uuid.uuid4().hex
     client.get(f"/api/v1/{random_path}")
-    text = client.get("/metrics").get_data(as_text=True)
+    text = client.get("/metrics", headers=ops()).get_data(as_text=True)
     assert 'route="<unmatched>"' in text
     assert random_path not in text
 
@@ -526,8 +533,10 @@ def test_health_endpoints_need_no_token(
     client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
-    for path in ("/healthz", "/readyz", "/metrics", "/openapi.json"):
+    for path in ("/healthz", "/readyz", "/openapi.json"):
         assert client.get(path).status_code == 200, path
+    # /metrics needs ops:read (or the admin listener): tests/security/test_operations.py
+    assert client.get("/metrics", headers=ops()).status_code == 200
 
 
 # --- request and correlation ids ---------------------------------------------------------

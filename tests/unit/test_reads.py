@@ -163,6 +163,19 @@ def test_keyset_pages_hold_every_item_once(connection: Connection) -> None:
     assert only  # the filters kept some
 
 
+def test_descending_keyset_pages_hold_every_item_once(connection: Connection) -> None:
+    """Newest first (the notifications' inbox): the key descending, pages after the last."""
+    newest_first = Order((things.c.name, things.c.id), (str, str), descending=True)
+    everything = every_page(connection, 4, newest_first)
+    keys = [(item["name"], item["id"]) for item in everything]
+    assert keys == sorted(keys, reverse=True) and len(keys) == 23
+    assert every_page(connection, 50, newest_first) == everything
+    only = every_page(connection, 1, newest_first, score=2)
+    assert only == [item for item in everything if item["label"].endswith(":2")]
+    assert len(only) == 5
+    assert LISTING.statement((), newest_first, True) is not LISTING.statement((), BY_NAME, True)
+
+
 def test_ranked_pages_hold_every_item_once_across_ties(connection: Connection) -> None:
     for limit in (1, 2, 3, 5, 7, 23, 24):
         ranked = every_page(connection, limit, NEAREST, target=2)

@@ -152,6 +152,7 @@ def test_main_queue(topology: Topology) -> None:
     assert queue.durable is True
     assert queue.queue_arguments == {
         "x-queue-type": "quorum",
+        "x-quorum-initial-group-size": 3,
         "x-delivery-limit": 7,
         "x-dead-letter-exchange": "",
         "x-dead-letter-routing-key": "booster.svc.dead",
@@ -188,7 +189,7 @@ def test_dead_queue(topology: Topology) -> None:
 
     assert dead.name == "booster.svc.dead"
     assert dead.durable is True
-    assert dead.queue_arguments == {"x-queue-type": "quorum"}
+    assert dead.queue_arguments == {"x-queue-type": "quorum", "x-quorum-initial-group-size": 3}
     assert not dead.bindings
 
 
@@ -202,6 +203,7 @@ def test_retry_queues(topology: Topology) -> None:
         assert queue.durable is True
         assert queue.queue_arguments == {
             "x-queue-type": "quorum",
+            "x-quorum-initial-group-size": 3,
             "x-message-ttl": ms,
             "x-dead-letter-exchange": "",
             "x-dead-letter-routing-key": "booster.svc",
