@@ -30,9 +30,12 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     BOOSTER_HOST=0.0.0.0
 
+# /definitions: where compose's one-shot `broker-definitions` writes RabbitMQ's
+# definitions; a new named volume mounted there takes this owner, so uid 10001 can write
 RUN groupadd --system --gid 10001 booster \
     && useradd --system --uid 10001 --gid booster --create-home --home-dir /app \
-       --shell /usr/sbin/nologin booster
+       --shell /usr/sbin/nologin booster \
+    && install -d -o booster -g booster -m 0755 /definitions
 
 COPY --from=builder /opt/venv /opt/venv
 COPY --chmod=0755 scripts/healthcheck.py /usr/local/bin/booster-healthcheck

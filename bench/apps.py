@@ -126,7 +126,12 @@ def registry_runtime(url: str, jwt_secret: str) -> Any:
     from shared.migrations import upgrade
 
     upgrade(spec("registry"), url)
-    settings = Settings(environment="test", jwt_secret=jwt_secret, database_urls={"registry": url})
+    settings = Settings(
+        environment="test",
+        jwt_secret=jwt_secret,
+        database_urls={"registry": url},
+        ratelimit_writes=None,  # as booster_env: no write limit on the bench's subject
+    )
     return bootstrap("registry", settings)
 
 
@@ -144,6 +149,9 @@ def booster_env(**overrides: str) -> dict[str, str]:
         BOOSTER_ENV="test",
         BOOSTER_LOG_LEVEL="INFO",
         BOOSTER_LOG_JSON="true",
+        # one bench subject writes far more than a person would (300/minute by default):
+        # measure the writes, not the 429s
+        BOOSTER_RATELIMIT_WRITES="off",
         PYTHONUNBUFFERED="1",
     )
     env.update(overrides)

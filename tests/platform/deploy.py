@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import subprocess
 from collections.abc import Iterator, Mapping, Sequence
 from functools import cache
@@ -22,6 +23,8 @@ from tests.conftest import TEST_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
+KEYS_COMPOSE = ROOT / "docker-compose.keys.yml"
+"""The production token mode, an override of docker-compose.yml."""
 DOCKERFILE = ROOT / "Dockerfile"
 PROCFILE = ROOT / "Procfile"
 ENV_EXAMPLE = ROOT / ".env.example"
@@ -85,10 +88,66 @@ def parse_booster(argv: Sequence[str]) -> click.Context:
     return command.make_context(name, args, parent=context)
 
 
-def load_compose() -> dict[str, Any]:
-    """docker-compose.yml with its YAML anchors and merge keys resolved."""
-    loaded: dict[str, Any] = yaml.safe_load(COMPOSE.read_text())
+def load_compose(path: Path = COMPOSE) -> dict[str, Any]:
+    """docker-compose.yml (or another compose file) with its YAML anchors and merge keys
+    resolved."""
+    loaded: dict[str, Any] = yaml.safe_load(path.read_text())
     return loaded
+
+
+def merge_override(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """The services of ``base`` with those of an override file merged in, as compose
+    merges ``-f base -f override``: ``environment`` by name, ``volumes`` by their target
+    path, other keys replaced."""
+    merged = {name: dict(service) for name, service in base["services"].items()}
+    for name, extra in override.get("services", {}).items():
+        assert name in merged, f"the override names {name}, which the base file lacks"
+        service = merged[name]
+        for key, value in extra.items():
+            if key == "environment":
+                service[key] = {**(service.get(key) or {}), **value}
+            elif key == "volumes":
+                targets = {_volume_target(v): v for v in service.get(key, [])}
+                targets.update({_volume_target(v): v for v in value})
+                service[key] = list(targets.values())
+            else:
+                service[key] = value
+    return merged
+
+
+def volume_parts(volume: str) -> tuple[str, str, str]:
+    """(source, target, mode) of a short-syntax volume; the source may be interpolated
+    (``${DIR:-./keys}``), the target is an absolute path."""
+    match = re.fullmatch(r"(.*?):(/[^:]*)(?::(ro|rw))?", volume)
+    assert match is not None, f"not SOURCE:TARGET[:MODE]: {volume}"
+    return match[1], match[2], match[3] or "rw"
+
+
+def _volume_target(volume: str) -> str:
+    return volume_parts(volume)[1]
+
+
+def booster_argvs(command: Sequence[str]) -> list[list[str]]:
+    """The ``booster`` command lines a compose ``command`` runs: itself, or each one in
+    a ``sh -c`` script (split at ``&&``, ``;``, ``|`` and redirections)."""
+    if command[0] == "booster":
+        return [list(command)]
+    assert command[0] == "sh" and command[1].startswith("-") and "c" in command[1], command
+    words = shlex.split(command[2], posix=True)
+    found: list[list[str]] = []
+    current: list[str] | None = None
+    for word in words:
+        if word in ("&&", "||", ";", "|") or word.startswith(">"):
+            if current:
+                found.append(current)
+            current = None
+        elif current is not None:
+            current.append(word)
+        elif word == "booster":
+            current = [word]
+    if current:
+        found.append(current)
+    return found
 
 
 _INTERPOLATION = re.compile(

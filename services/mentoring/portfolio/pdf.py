@@ -16,6 +16,7 @@ which made an Arabic portfolio of 25 profiles take seconds.
 
 from __future__ import annotations
 
+import logging
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -27,6 +28,10 @@ from fpdf.enums import XPos, YPos
 
 from services.mentoring.portfolio.content import Portfolio
 from services.mentoring.portfolio.wording import BRAND, PortfolioView, ProfileView, view
+
+# fpdf2 subsets each embedded font with fontTools, which logs a line per table at INFO:
+# some 140 lines per PDF. Only its warnings are worth keeping.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 FONTS = Path(__file__).parent / "fonts"
 LATIN, ARABIC = "notosans", "notonaskharabic"
