@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import signal
 import socket
 import subprocess
@@ -84,14 +85,25 @@ def wait_http(url: str, process: subprocess.Popen[bytes], timeout: float = 60.0)
     raise AssertionError(f"{url} did not answer in {timeout}s: {output(process)}")
 
 
-def wait_log(process: subprocess.Popen[bytes], text: str, timeout: float = 60.0) -> None:
-    """Until ``text`` is in the process's log; fail if it exits first."""
+LISTENING = re.compile(r"Listening at: http://127\.0\.0\.1:(\d+)")
+"""gunicorn's line naming the port it bound."""
+
+
+def wait_log(
+    process: subprocess.Popen[bytes], text: str | re.Pattern[str], timeout: float = 60.0
+) -> re.Match[str]:
+    """Until ``text`` (a string or a pattern) is in the process's log; fail if it exits
+    first. The match."""
+    pattern = re.compile(re.escape(text)) if isinstance(text, str) else text
     deadline = time.monotonic() + timeout
-    while text not in Path(process.log).read_text(errors="replace"):  # type: ignore[attr-defined]
+    while True:
+        found = pattern.search(Path(process.log).read_text(errors="replace"))  # type: ignore[attr-defined]
+        if found:
+            return found
         if process.poll() is not None:
             raise AssertionError(f"process exited: {output(process)}")
         if time.monotonic() > deadline:
-            raise AssertionError(f"no {text!r} in {timeout}s: {output(process)}")
+            raise AssertionError(f"no {pattern.pattern!r} in {timeout}s: {output(process)}")
         time.sleep(0.1)
 
 
@@ -207,25 +219,23 @@ def separate_processes(
         )
         for name in SERVICE_NAMES:  # `booster db upgrade` does the same (test_processes)
             upgrade(spec(name), databases[f"BOOSTER_{name.upper()}_DATABASE_URL"])
-        offset = free_offset()
-        urls = {}
-        processes = []
-        for name, port in SERVICE_PORTS.items():
+        started: dict[str, tuple[subprocess.Popen[bytes], subprocess.Popen[bytes]]] = {}
+        for name in SERVICE_NAMES:
             worker = stack.enter_context(
                 process(["worker", name], env, var_dir / f"{name}-worker.log")
             )
-            bind = f"127.0.0.1:{port + offset}"
+            # port 0: the system picks a free one (no race with other tests for it)
             api = stack.enter_context(
-                process(["serve", name, "--bind", bind], env, var_dir / f"{name}-api.log")
+                process(["serve", name, "--bind", "127.0.0.1:0"], env, var_dir / f"{name}-api.log")
             )
-            urls[name] = f"http://{bind}"
-            processes += [worker, api]
-        for name, url in urls.items():
-            worker, api = processes[
-                2 * SERVICE_NAMES.index(name) : 2 * SERVICE_NAMES.index(name) + 2
-            ]
-            wait_http(f"{url}/readyz", api)
+            started[name] = worker, api
+        urls = {}
+        for name, (worker, api) in started.items():
+            port = wait_log(api, LISTENING)[1]
+            urls[name] = f"http://127.0.0.1:{port}"
+            wait_http(f"{urls[name]}/readyz", api)
             wait_log(worker, "worker started")
+        processes = [p for pair in started.values() for p in pair]
         platform = Platform("processes", urls, env, processes, bus)
         yield platform
         platform.alive()
