@@ -24,8 +24,8 @@ The pieces, each declared once at import:
 ``shared.http.reads.json_response`` makes the Flask response (flask-smorest's
 ``@blueprint.response`` passes a ``Response`` through, so it stays as documentation).
 
-Adopting it in a service (the registry did: ``services/registry/adapters/reads.py`` and
-its ``api.py``):
+Adopting it in a service (the registry, events, mentoring and notifications did: their
+``adapters/reads.py`` and ``api.py``):
 
 1. ``adapters/reads.py``: one :class:`Projection` per response schema, fields in the
    schema's order, from ``adapters/tables.py``'s columns (``From(aware, t.c.created_at)``
@@ -33,7 +33,8 @@ its ``api.py``):
    ``fields.Constant``); one :class:`Listing` per list route (the table, the conditions
    always applied, e.g. ``deleted_at IS NULL``, and one :class:`Filter` per query
    argument, meaning what the repository's ``find`` does) with its :class:`Order` (the
-   repository's keyset order and cursor types); one :class:`Lookup` per detail route.
+   repository's keyset order and cursor types; :func:`by_time` for a (time, id) order,
+   ascending or newest first); one :class:`Lookup` per detail route.
 2. ``api.py``: at import, ``PROJECTION.check(Schema())`` for each; argument schemas as
    instances built once (``@blueprint.arguments(LIST_ARGS, ...)``); in each GET,
    ``with read_connection(current_runtime().database) as connection: return
@@ -53,7 +54,7 @@ import codecs
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -95,7 +96,10 @@ def encode(value: Any) -> bytes:
     compact, keys in insertion order, every character outside printable ASCII escaped.
 
     orjson writes UTF-8 and a raw DEL; the two are escaped after it, only when present.
-    Datetimes are written as ``isoformat()`` writes them (marshmallow's ``DateTime``)."""
+    Datetimes are written as ``isoformat()`` writes them (marshmallow's ``DateTime``).
+    Floats: the same digits as ``json.dumps`` except below 1e-4, which orjson writes
+    without an exponent (``0.00001``, not ``1e-05``): project such a column as text or
+    round it (the mentoring pairs' scores are rounded to 3 places)."""
     body = orjson.dumps(value)
     if body.isascii() and b"\x7f" not in body:
         return body
@@ -242,6 +246,36 @@ class Order:
     from_cursor: Callable[[list[Any]], list[Any]] | None = None
     """The key's values from the cursor's (default: the same); a ValueError is a 422."""
     descending: bool = False
+
+
+def _time_cursor(key: list[Any]) -> list[Any]:
+    return [aware(key[0]).isoformat(), key[1]]
+
+
+def _time_key(cursor: list[Any]) -> list[Any]:
+    """The (time, id) a cursor of :func:`by_time` holds; a ValueError (a 422) unless
+    the time is an ISO 8601 time with an offset (in UTC's range)."""
+    at = datetime.fromisoformat(cursor[0])
+    if at.tzinfo is None:
+        raise ValueError("a time without an offset")
+    try:
+        return [at.astimezone(UTC), cursor[1]]
+    except OverflowError:
+        raise ValueError("a time out of range") from None
+
+
+def by_time(
+    time: ColumnElement[Any], unique: ColumnElement[Any], *, descending: bool = False
+) -> Order:
+    """The keyset order by a stored time, then a unique text column (e.g. created_at,
+    id); the cursor holds the time as its ``isoformat()`` in UTC and the id."""
+    return Order(
+        (time, unique),
+        (str, str),
+        to_cursor=_time_cursor,
+        from_cursor=_time_key,
+        descending=descending,
+    )
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,13 @@ Programme managers hold ``mentoring:read`` / ``mentoring:write``. A participant'
 token (``self``, ``sub`` = their person id) reads their own pairs, sessions and goals,
 updates their own goals and gives their own feedback; anything else answers 404 (as an
 unknown id does), and operator routes 403.
+
+Programmes, a programme's enrolments, pairs and joint meetings are read on the read path
+of ``shared.reads``: the JSON is built from the selected columns (``adapters/reads.py``)
+on a Core connection, and the schemas of ``@blueprint.response`` document it (their
+fields are checked against the projections below, at import). What a ``self`` token
+sees (its pairs, sessions, goals and feedback: the domain's rules), the report and the
+portfolio stay on the use cases.
 """
 
 from __future__ import annotations
@@ -11,15 +18,18 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Response, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from sqlalchemy.engine import Connection
 
 from services.mentoring import operations as ops
 from services.mentoring import schemas as s
+from services.mentoring.adapters import reads
 from services.mentoring.domain import commands as c
 from services.mentoring.domain.model import (
     Competency,
@@ -27,7 +37,6 @@ from services.mentoring.domain.model import (
     Language,
     Pair,
     PairStatus,
-    ProgrammeStatus,
     Role,
     Session,
     SessionKind,
@@ -37,8 +46,10 @@ from services.mentoring.portfolio import views as portfolio_views
 from shared.auth import current_principal, requires
 from shared.errors import NotFound
 from shared.http.etag import etag, expected_version
-from shared.http.pagination import decode_cursor, invalid_cursor, page
+from shared.http.pagination import PageArgs, decode_cursor, invalid_cursor, page
+from shared.http.reads import json_response
 from shared.idempotency import idempotent
+from shared.reads import Listing, Order, read_connection
 from shared.service import current_runtime
 
 READ, WRITE, SELF = "mentoring:read", "mentoring:write", "self"
@@ -59,6 +70,39 @@ def blueprints() -> list[Blueprint]:
 def _uow() -> MentoringUnitOfWork:
     uow: MentoringUnitOfWork = current_runtime().uow
     return uow
+
+
+def _reading() -> AbstractContextManager[Connection]:
+    return read_connection(current_runtime().database)
+
+
+# the read path's projections are the response schemas' fields, in order
+reads.PROGRAMME.check(s.ProgrammeSchema())
+reads.ENROLMENT.check(s.EnrolmentSchema())
+reads.PAIR.check(s.PairSchema())
+reads.MEETING.check(s.MeetingSchema())
+
+# argument schemas, built once (webargs would build a schema class on every request)
+PROGRAMME_LIST_ARGS = s.ProgrammeListArgs()
+ENROLMENT_LIST_ARGS = s.EnrolmentListArgs()
+PAIR_LIST_ARGS = s.PairListArgs()
+PAGE_ARGS = PageArgs()
+
+
+def _programme_page(
+    programme_id: str,
+    listing: Listing,
+    order: Order,
+    limit: int,
+    cursor: str | None,
+    **filters: Any,
+) -> Response:
+    """A page of one of a programme's lists; 404 for an unknown programme."""
+    with _reading() as connection:
+        if reads.PROGRAMME_EXISTS.row(connection, id=programme_id) is None:
+            raise NotFound(f"No programme with id {programme_id!r}.")
+        body = listing.page(connection, limit, cursor, order, programme_id=programme_id, **filters)
+    return json_response(body)
 
 
 def _tagged(entity: Any, status: int = 200, **headers: str) -> tuple[Any, int, dict[str, str]]:
@@ -119,17 +163,15 @@ def _own_session(session_id: str) -> Session:
 @blueprint.route("/programmes")
 class Programmes(MethodView):
     @requires(READ)
-    @blueprint.arguments(s.ProgrammeListArgs, location="query", as_kwargs=True)
+    @blueprint.arguments(PROGRAMME_LIST_ARGS, location="query", as_kwargs=True)
     @blueprint.response(200, s.ProgrammePage)
-    def get(self, limit: int, cursor: str | None, status: str | None = None) -> dict[str, Any]:
+    def get(self, limit: int, cursor: str | None, status: str | None = None) -> Response:
         """Programmes in the order they were created; filter by status."""
-        items = ops.list_programmes(
-            _uow(),
-            limit + 1,
-            _time_cursor(cursor),
-            ProgrammeStatus(status) if status else None,
-        )
-        return _page(items, limit, lambda p: p.created_at)
+        with _reading() as connection:
+            body = reads.PROGRAMMES.page(
+                connection, limit, cursor, reads.PROGRAMMES_BY_CREATION, status=status or None
+            )
+        return json_response(body)
 
     @requires(WRITE)
     @idempotent
@@ -156,9 +198,13 @@ class Programmes(MethodView):
 class ProgrammeView(MethodView):
     @requires(READ)
     @blueprint.response(200, s.ProgrammeSchema, headers=ETAG)
-    def get(self, programme_id: str) -> Any:
+    def get(self, programme_id: str) -> Response:
         """One programme; the ETag names its version."""
-        return _tagged(ops.get_programme(_uow(), programme_id))
+        with _reading() as connection:
+            found = reads.PROGRAMME_BY_ID.get(connection, id=programme_id)
+        if found is None:
+            raise NotFound(f"No programme with id {programme_id!r}.")
+        return json_response(found, headers={"ETag": etag(found["id"], found["version"])})
 
     @requires(WRITE)
     @blueprint.arguments(s.ProgrammePatch(partial=True))
@@ -201,18 +247,20 @@ for _verb, _doc in (
 @blueprint.route("/programmes/<string:programme_id>/enrolments")
 class Enrolments(MethodView):
     @requires(READ)
-    @blueprint.arguments(s.EnrolmentListArgs, location="query", as_kwargs=True)
+    @blueprint.arguments(ENROLMENT_LIST_ARGS, location="query", as_kwargs=True)
     @blueprint.response(200, s.EnrolmentPage)
     def get(
         self, programme_id: str, limit: int, cursor: str | None, role: str | None = None
-    ) -> dict[str, Any]:
+    ) -> Response:
         """Enrolments in the order they were made; filter by role."""
-        items = ops.list_enrolments(
-            _uow(), programme_id, Role(role) if role else None, limit + 1, _time_cursor(cursor)
+        return _programme_page(
+            programme_id,
+            reads.ENROLMENTS,
+            reads.ENROLMENTS_BY_CREATION,
+            limit,
+            cursor,
+            role=role or None,
         )
-        result = _page(items, limit, lambda e: e.created_at)
-        result["items"] = [s.enrolment_view(e) for e in result["items"]]
-        return result
 
     @requires(WRITE)
     @idempotent
@@ -257,15 +305,15 @@ class Matching(MethodView):
 @blueprint.route("/programmes/<string:programme_id>/pairs")
 class ProgrammePairs(MethodView):
     @requires(READ)
-    @blueprint.arguments(s.PairListArgs, location="query", as_kwargs=True)
+    @blueprint.arguments(PAIR_LIST_ARGS, location="query", as_kwargs=True)
     @blueprint.response(200, s.PairPage)
     def get(
         self, programme_id: str, limit: int, cursor: str | None, status: str | None = None
-    ) -> dict[str, Any]:
+    ) -> Response:
         """The programme's pairs and proposals; filter by status."""
-        query = PairQuery(programme_id, PairStatus(status) if status else None)
-        items = ops.list_pairs(_uow(), query, limit + 1, _time_cursor(cursor))
-        return _page(items, limit, lambda p: p.created_at)
+        return _programme_page(
+            programme_id, reads.PAIRS, reads.PAIRS_BY_CREATION, limit, cursor, status=status or None
+        )
 
     @requires(WRITE)
     @idempotent
@@ -282,7 +330,7 @@ class ProgrammePairs(MethodView):
 @blueprint.route("/me/pairs")
 class MyPairs(MethodView):
     @requires(READ, SELF)
-    @blueprint.arguments(s.PairListArgs, location="query", as_kwargs=True)
+    @blueprint.arguments(PAIR_LIST_ARGS, location="query", as_kwargs=True)
     @blueprint.response(200, s.PairPage)
     def get(self, limit: int, cursor: str | None, status: str | None = None) -> dict[str, Any]:
         """The caller's own pairs (the token's subject as mentor or mentee), proposals
@@ -445,7 +493,7 @@ def _schedule(data: dict[str, Any], pair_ids: tuple[str, ...], programme_id: str
 @blueprint.route("/pairs/<string:pair_id>/sessions")
 class PairSessions(MethodView):
     @requires(READ, SELF)
-    @blueprint.arguments(s.PageArgs, location="query", as_kwargs=True)
+    @blueprint.arguments(PAGE_ARGS, location="query", as_kwargs=True)
     @blueprint.response(200, s.SessionPage)
     def get(self, pair_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
         """The sessions the pair takes part in (bilateral and group), by start time."""
@@ -468,7 +516,7 @@ class PairSessions(MethodView):
 @blueprint.route("/programmes/<string:programme_id>/sessions")
 class ProgrammeSessions(MethodView):
     @requires(READ)
-    @blueprint.arguments(s.PageArgs, location="query", as_kwargs=True)
+    @blueprint.arguments(PAGE_ARGS, location="query", as_kwargs=True)
     @blueprint.response(200, s.SessionPage)
     def get(self, programme_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
         """Every session of the programme, by start time."""
@@ -540,12 +588,11 @@ class SessionCancel(MethodView):
 @blueprint.route("/programmes/<string:programme_id>/meetings")
 class Meetings(MethodView):
     @requires(READ)
-    @blueprint.arguments(s.PageArgs, location="query", as_kwargs=True)
+    @blueprint.arguments(PAGE_ARGS, location="query", as_kwargs=True)
     @blueprint.response(200, s.MeetingPage)
-    def get(self, programme_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    def get(self, programme_id: str, limit: int, cursor: str | None) -> Response:
         """The programme's joint meetings, by start time."""
-        items = ops.list_meetings(_uow(), programme_id, limit + 1, _time_cursor(cursor))
-        return _page(items, limit, lambda m: m.starts_at)
+        return _programme_page(programme_id, reads.MEETINGS, reads.MEETINGS_BY_START, limit, cursor)
 
     @requires(WRITE)
     @idempotent
@@ -573,9 +620,13 @@ class Meetings(MethodView):
 class MeetingView(MethodView):
     @requires(READ)
     @blueprint.response(200, s.MeetingSchema)
-    def get(self, meeting_id: str) -> Any:
+    def get(self, meeting_id: str) -> Response:
         """One joint meeting."""
-        return ops.get_meeting(_uow(), meeting_id)
+        with _reading() as connection:
+            found = reads.MEETING_BY_ID.get(connection, id=meeting_id)
+        if found is None:
+            raise NotFound(f"No meeting with id {meeting_id!r}.")
+        return json_response(found)
 
 
 @blueprint.route("/meetings/<string:meeting_id>/reschedule")

@@ -5,19 +5,28 @@ A person with a ``self`` token (``sub`` = their person id) reads and marks their
 inbox and sets their own preferences (``/me/…``); asking for someone else's answers 404.
 Operators hold ``notifications:read`` / ``notifications:write``: anyone's notifications,
 webhook subscriptions and their deliveries, template previews.
+
+The inboxes, the webhook subscriptions and their deliveries are read on the read path
+of ``shared.reads``: the JSON is built from the selected columns (``adapters/reads.py``)
+on a Core connection, and the schemas of ``@blueprint.response`` document it (their
+fields are checked against the projections below, at import). Preferences (a matrix
+of defaults and switches) and a delivery with its log stay on the use cases. Argument
+schemas are instances built once, not once per request.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from contextlib import AbstractContextManager
 from typing import Any
 
-from flask import url_for
+from flask import Response, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from sqlalchemy.engine import Connection
 
 from services.notifications import operations as ops
 from services.notifications import schemas as s
+from services.notifications.adapters import reads
 from services.notifications.adapters.outbound import resolve_host
 from services.notifications.domain.commands import (
     CreateSubscription,
@@ -36,11 +45,8 @@ from services.notifications.domain.model import (
     Notification,
     Preferences,
     Subscription,
-    WebhookStatus,
 )
 from services.notifications.domain.ports import (
-    DeliveryQuery,
-    NotificationQuery,
     NotificationsUnitOfWork,
 )
 from services.notifications.handlers import RENDERER
@@ -49,8 +55,10 @@ from shared.auth import current_principal, requires
 from shared.errors import InvalidInput, NotFound
 from shared.events.catalogue import InvalidEventData, UnknownEventType
 from shared.http.etag import etag, expected_version
-from shared.http.pagination import decode_cursor, invalid_cursor, page
+from shared.http.pagination import PageArgs
+from shared.http.reads import json_response
 from shared.idempotency import idempotent
+from shared.reads import read_connection
 from shared.service import current_runtime
 
 READ, WRITE, SELF = "notifications:read", "notifications:write", "self"
@@ -73,6 +81,22 @@ def _uow() -> NotificationsUnitOfWork:
     return uow
 
 
+def _reading() -> AbstractContextManager[Connection]:
+    return read_connection(current_runtime().database)
+
+
+# the read path's projections are the response schemas' fields, in order
+reads.NOTIFICATION.check(s.NotificationSchema())
+reads.SUBSCRIPTION.check(s.SubscriptionSchema())
+reads.DELIVERY.check(s.DeliverySchema())
+
+# argument schemas, built once (webargs would build a schema class on every request)
+INBOX_ARGS = s.InboxArgs()
+RECIPIENT_ARGS = s.RecipientArgs()
+PAGE_ARGS = PageArgs()
+DELIVERY_ARGS = s.DeliveryArgs()
+
+
 def _me() -> str:
     return current_principal().subject
 
@@ -84,39 +108,29 @@ def _visible_person(person_id: str) -> str:
     return person_id
 
 
-def _cursor(cursor: str | None) -> tuple[datetime, str] | None:
-    """The (created_at, id) a list's cursor holds; else a 422."""
-    after = decode_cursor(cursor, (str, str))
-    if after is None:
-        return None
-    try:
-        at = datetime.fromisoformat(after[0])
-        if at.tzinfo is None:
-            raise ValueError("naive")
-        return at.astimezone(UTC), after[1]
-    except (ValueError, OverflowError):
-        raise invalid_cursor() from None
-
-
-def _key(item: Any) -> list[str]:
-    return [item.created_at.isoformat(), item.id]
-
-
 def _view(notification: Notification) -> dict[str, Any]:
     return {**vars(notification), "read": notification.read}
 
 
 def _inbox(
-    person_id: str, limit: int, cursor: str | None, unread: bool, channel: Channel | None
-) -> dict[str, Any]:
-    query = NotificationQuery(person_id, channel, unread_only=unread)
-    items, count = ops.list_notifications(_uow(), query, limit + 1, _cursor(cursor))
-    return {
-        **page(
-            [_view(n) for n in items], limit, key=lambda v: [v["created_at"].isoformat(), v["id"]]
-        ),
-        "unread": count,
-    }
+    person_id: str, limit: int, cursor: str | None, unread: bool, channel: str | None
+) -> Response:
+    """A page of the person's notifications, newest first, and their unread count (404
+    for a person the registry's copy does not hold, or holds as removed)."""
+    with _reading() as connection:
+        if reads.KNOWN_RECIPIENT.row(connection, id=person_id) is None:
+            raise NotFound(f"No recipient {person_id!r}.")
+        body = reads.NOTIFICATIONS.page(
+            connection,
+            limit,
+            cursor,
+            reads.NEWEST_NOTIFICATIONS,
+            person_id=person_id,
+            channel=channel,
+            unread=unread or None,
+        )
+        body["unread"] = reads.unread(connection, person_id)
+    return json_response(body)
 
 
 def _tagged_preferences(preferences: Preferences) -> tuple[Any, int, dict[str, str]]:
@@ -139,11 +153,11 @@ def _allowed_hosts() -> tuple[str, ...]:
 @blueprint.route("/me/notifications")
 class MyNotifications(MethodView):
     @requires(SELF)
-    @blueprint.arguments(s.InboxArgs, location="query", as_kwargs=True)
+    @blueprint.arguments(INBOX_ARGS, location="query", as_kwargs=True)
     @blueprint.response(200, s.NotificationPage)
-    def get(self, limit: int, cursor: str | None, unread: bool) -> dict[str, Any]:
+    def get(self, limit: int, cursor: str | None, unread: bool) -> Response:
         """Your in-app notifications, newest first, with how many are unread."""
-        return _inbox(_me(), limit, cursor, unread, Channel.IN_APP)
+        return _inbox(_me(), limit, cursor, unread, Channel.IN_APP.value)
 
 
 @blueprint.route("/me/notifications/<string:notification_id>/read")
@@ -192,7 +206,7 @@ class MyPreferences(MethodView):
 @blueprint.route("/recipients/<string:person_id>/notifications")
 class RecipientNotifications(MethodView):
     @requires(READ, SELF)
-    @blueprint.arguments(s.RecipientArgs, location="query", as_kwargs=True)
+    @blueprint.arguments(RECIPIENT_ARGS, location="query", as_kwargs=True)
     @blueprint.response(200, s.NotificationPage)
     def get(
         self,
@@ -201,11 +215,9 @@ class RecipientNotifications(MethodView):
         cursor: str | None,
         unread: bool,
         channel: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> Response:
         """A person's notifications on both channels (emails with their delivery status)."""
-        return _inbox(
-            _visible_person(person_id), limit, cursor, unread, Channel(channel) if channel else None
-        )
+        return _inbox(_visible_person(person_id), limit, cursor, unread, channel or None)
 
 
 @blueprint.route("/recipients/<string:person_id>/preferences")
@@ -221,12 +233,13 @@ class RecipientPreferences(MethodView):
 @blueprint.route("/webhooks")
 class Webhooks(MethodView):
     @requires(READ)
-    @blueprint.arguments(s.PageArgs, location="query", as_kwargs=True)
+    @blueprint.arguments(PAGE_ARGS, location="query", as_kwargs=True)
     @blueprint.response(200, s.SubscriptionPage)
-    def get(self, limit: int, cursor: str | None) -> dict[str, Any]:
+    def get(self, limit: int, cursor: str | None) -> Response:
         """The webhook subscriptions, oldest first."""
-        items = ops.list_subscriptions(_uow(), limit + 1, _cursor(cursor))
-        return page(items, limit, key=_key)
+        with _reading() as connection:
+            body = reads.SUBSCRIPTIONS.page(connection, limit, cursor, reads.OLDEST_SUBSCRIPTIONS)
+        return json_response(body)
 
     @requires(WRITE)
     @idempotent
@@ -245,9 +258,13 @@ class Webhooks(MethodView):
 class WebhookView(MethodView):
     @requires(READ)
     @blueprint.response(200, s.SubscriptionSchema, headers=ETAG_HEADER)
-    def get(self, subscription_id: str) -> Any:
+    def get(self, subscription_id: str) -> Response:
         """One subscription (without its secret)."""
-        return _tagged(ops.get_subscription(_uow(), subscription_id))
+        with _reading() as connection:
+            found = reads.SUBSCRIPTION_BY_ID.get(connection, id=subscription_id)
+        if found is None:
+            raise NotFound(f"No webhook subscription {subscription_id!r}.")
+        return json_response(found, headers={"ETag": etag(found["id"], found["version"])})
 
     @requires(WRITE)
     @blueprint.arguments(s.SubscriptionPatch(partial=True))
@@ -281,15 +298,24 @@ class WebhookRotateSecret(MethodView):
 @blueprint.route("/webhooks/<string:subscription_id>/deliveries")
 class WebhookDeliveries(MethodView):
     @requires(READ)
-    @blueprint.arguments(s.DeliveryArgs, location="query", as_kwargs=True)
+    @blueprint.arguments(DELIVERY_ARGS, location="query", as_kwargs=True)
     @blueprint.response(200, s.DeliveryPage)
     def get(
         self, subscription_id: str, limit: int, cursor: str | None, status: str | None = None
-    ) -> dict[str, Any]:
+    ) -> Response:
         """The subscription's deliveries, newest first."""
-        query = DeliveryQuery(subscription_id, WebhookStatus(status) if status else None)
-        items = ops.list_deliveries(_uow(), query, limit + 1, _cursor(cursor))
-        return page(items, limit, key=_key)
+        with _reading() as connection:
+            if reads.SUBSCRIPTION_EXISTS.row(connection, id=subscription_id) is None:
+                raise NotFound(f"No webhook subscription {subscription_id!r}.")
+            body = reads.DELIVERIES.page(
+                connection,
+                limit,
+                cursor,
+                reads.NEWEST_DELIVERIES,
+                subscription_id=subscription_id,
+                status=status or None,
+            )
+        return json_response(body)
 
 
 @blueprint.route("/webhooks/<string:subscription_id>/deliveries/<string:delivery_id>")

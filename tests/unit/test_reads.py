@@ -35,6 +35,7 @@ from shared.reads import (
     ProjectionDrift,
     Ranked,
     aware,
+    by_time,
     encode,
 )
 
@@ -172,7 +173,7 @@ def test_descending_keyset_pages_hold_every_item_once(connection: Connection) ->
     assert every_page(connection, 50, newest_first) == everything
     only = every_page(connection, 1, newest_first, score=2)
     assert only == [item for item in everything if item["label"].endswith(":2")]
-    assert len(only) == 5
+    assert len(only) == 6
     assert LISTING.statement((), newest_first, True) is not LISTING.statement((), BY_NAME, True)
 
 
@@ -244,6 +245,44 @@ def test_an_order_may_write_its_key_as_the_cursor_shows_it() -> None:
         assert [item["id"] for item in seen] == ["0", "3", "6", "1", "4", "2", "5"]
         with pytest.raises(InvalidRequestPart):
             slots.page(connection, 3, encode_cursor(["not a time", "1"]), by_time)
+
+
+def test_a_time_order_pages_both_ways_and_refuses_other_cursors() -> None:
+    """``by_time``: (time, id) ascending or newest first; the cursor holds the time in
+    UTC as ``isoformat()`` writes it; a time without an offset or out of range is a 422."""
+    engine = create_engine("sqlite://")
+    table = Table(
+        "moments",
+        MetaData(),
+        Column("id", String, primary_key=True),
+        Column("at", DateTime(timezone=True)),
+    )
+    table.metadata.create_all(engine)
+    start = datetime(2026, 3, 1, 9, 0, 0, 250, tzinfo=UTC)
+    with engine.begin() as connection:
+        connection.execute(
+            table.insert(), [{"id": f"{n}", "at": start + timedelta(hours=n % 3)} for n in range(7)]
+        )
+        moments = Listing(Projection(id=table.c.id), table, filters={})
+        for descending, expected in (
+            (False, ["0", "3", "6", "1", "4", "2", "5"]),
+            (True, ["5", "2", "4", "1", "6", "3", "0"]),
+        ):
+            order = by_time(table.c.at, table.c.id, descending=descending)
+            first = moments.page(connection, 3, None, order)
+            at = "2026-03-01T09:00:00.000250+00:00" if not descending else None
+            assert at is None or decode(first["next_cursor"]) == [at, "6"]
+            seen, cursor = [item["id"] for item in first["items"]], first["next_cursor"]
+            for _ in range(5):  # a cursor that did not move on would loop
+                if cursor is None:
+                    break
+                page = moments.page(connection, 3, cursor, order)
+                seen += [item["id"] for item in page["items"]]
+                cursor = page["next_cursor"]
+            assert seen == expected
+            for forged in ("2026-03-01T09:00:00", "nope", "0001-01-01T00:00:00+01:00"):
+                with pytest.raises(InvalidRequestPart):
+                    moments.page(connection, 3, encode_cursor([forged, "1"]), order)
 
 
 def decode(cursor: str) -> list[object]:

@@ -10,7 +10,7 @@ the waitlist is the repository's own expression.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -19,7 +19,7 @@ from sqlalchemy import bindparam, exists
 from services.events.adapters.repository import _PARTICIPANT_COUNTRY, _POSITION
 from services.events.adapters.tables import clusters, event_sectors, events, people, registrations
 from services.events.domain.model import EventStatus
-from shared.reads import Filter, From, Listing, Lookup, Order, Projection, aware
+from shared.reads import Filter, From, Listing, Lookup, Order, Projection, aware, by_time
 
 MAX_SEQUENCE = 2**31 - 1
 """The largest registration sequence (an SQL INTEGER); a cursor beyond it is forged."""
@@ -110,21 +110,6 @@ PARTICIPANT = Projection(
 
 
 # -- events -----------------------------------------------------------------------------------
-def _starts_at_cursor(key: list[Any]) -> list[Any]:
-    return [aware(key[0]).isoformat(), key[1]]
-
-
-def _starts_at_key(cursor: list[Any]) -> list[Any]:
-    """The (start, id) a cursor holds; a ValueError (a 422) unless an aware time."""
-    starts_at = datetime.fromisoformat(cursor[0])
-    if starts_at.tzinfo is None:
-        raise ValueError("naive")
-    try:
-        return [starts_at.astimezone(UTC), cursor[1]]
-    except OverflowError:
-        raise ValueError("out of range") from None
-
-
 EVENTS = Listing(
     EVENT,
     events,
@@ -141,12 +126,7 @@ EVENTS = Listing(
         ),
     },
 )
-EVENTS_BY_START = Order(
-    (events.c.starts_at, events.c.id),
-    (str, str),
-    to_cursor=_starts_at_cursor,
-    from_cursor=_starts_at_key,
-)
+EVENTS_BY_START = by_time(events.c.starts_at, events.c.id)
 EVENT_BY_ID = Lookup(EVENT, events, events.c.id == bindparam("id"))
 EVENT_EXISTS = Lookup(Projection(id=events.c.id), events, events.c.id == bindparam("id"))
 

@@ -161,7 +161,7 @@ def test_event_list(events: ServiceHarness, data: dict[str, Any]) -> None:
         ("?country=tn", {"country": "TN"}, READ),
         ("?sector=NUMÉRIQUE", {"sector": "numérique"}, READ),
         (
-            f"?from={soon.isoformat().replace('+', '%2B')}&to={later.strftime('%Y-%m-%dT%H:%M:%SZ')}",
+            f"?from={soon.isoformat().replace('+', '%2B')}&to={later:%Y-%m-%dT%H:%M:%SZ}",
             {"starts_from": soon, "starts_before": later.replace(microsecond=0)},
             READ,
         ),
