@@ -292,10 +292,11 @@ def seed_registry(
         for person in cluster.people:
             body = cluster.person_body(cluster_id, person)
             mentees.append((cluster, _seed_person(client, person, body, report)))
-    registered = [
-        (mentor, _seed_person(client, mentor.person, mentor.person_body(), report))
-        for mentor in mentors
-    ]
+    registered: list[tuple[DemoMentor, str]] = []
+    for mentor in mentors:
+        cluster_id = _seed_cluster(client, mentor.cluster, report)
+        body = mentor.person_body(cluster_id)
+        registered.append((mentor, _seed_person(client, mentor.person, body, report)))
     return mentees, registered
 
 

@@ -216,45 +216,149 @@ CLUSTERS: tuple[DemoCluster, ...] = (
 
 @dataclass(frozen=True)
 class DemoMentor:
-    """A mentor of the programme: an experienced cluster manager (DEMO DATA: invented),
-    registered without a cluster of the registry, with their country."""
+    """A mentor of the programme: an experienced manager of a European or Palestinian
+    cluster (DEMO DATA: the people and their clusters are invented)."""
 
     person: DemoPerson
     country: str
     languages: tuple[str, ...]
     sectors: tuple[str, ...]
+    cluster_name: str
+    city: str
 
-    def person_body(self) -> dict[str, Any]:
+    @property
+    def cluster(self) -> DemoCluster:
+        """The cluster the mentor manages, as the registry receives it."""
+        return DemoCluster(
+            self.cluster_name, self.country, "cluster", self.city, self.sectors, self.person
+        )
+
+    def person_body(self, cluster_id: str) -> dict[str, Any]:
         """What ``POST /api/v1/people`` receives."""
         return {
             "name": self.person.name,
             "email": self.person.email,
             "language": LANGUAGES[self.country],
-            "country": self.country,
+            "cluster_id": cluster_id,
             "role": "cluster_manager",
         }
 
 
-def _mentor(name: str, country: str, languages: tuple[str, ...], *sectors: str) -> DemoMentor:
+def _mentor(
+    name: str,
+    country: str,
+    languages: tuple[str, ...],
+    cluster: tuple[str, str],
+    *sectors: str,
+) -> DemoMentor:
     email = slugify(name).replace("-", ".") + "@example.org"
-    return DemoMentor(DemoPerson(name, email), country, languages, sectors)
+    cluster_name, city = cluster
+    return DemoMentor(DemoPerson(name, email), country, languages, sectors, cluster_name, city)
 
 
-# DEMO DATA: thirteen invented mentors from France, Italy, Palestine and Spain.
+# DEMO DATA: thirteen invented mentors from France, Italy, Palestine and Spain, each the
+# manager of an invented cluster of their country (the portfolio's mentors' clusters).
 MENTORS: tuple[DemoMentor, ...] = (
-    _mentor("Claire Dubois", "FR", ("fr", "en"), "ICT", "Digital"),
-    _mentor("Julien Moreau", "FR", ("fr", "en"), "Mechatronics", "Automotive components"),
-    _mentor("Sophie Laurent", "FR", ("fr", "en", "ar"), "Agri-food", "Olive oil"),
-    _mentor("Giulia Romano", "IT", ("en", "fr"), "Furniture", "Woodworking"),
-    _mentor("Marco Bianchi", "IT", ("en",), "Leather", "Footwear", "Textile"),
-    _mentor("Francesca Ricci", "IT", ("en", "fr"), "Marble", "Stone"),
-    _mentor("Ahmad Odeh", "PS", ("ar", "en"), "ICT", "Startups"),
-    _mentor("Dina Khalil", "PS", ("ar", "en"), "Renewable energy", "Solar energy"),
-    _mentor("Samer Hamdan", "PS", ("ar", "en"), "Furniture", "Leather"),
-    _mentor("Laura Puig", "ES", ("en", "fr"), "Technical textiles", "Textile"),
-    _mentor("Jordi Vidal", "ES", ("en",), "Electronics", "Mechanics"),
-    _mentor("Marta Serra", "ES", ("en", "fr"), "Agriculture", "Agri-food"),
-    _mentor("Pablo Navarro", "ES", ("en", "ar"), "Renewable energy", "Wind energy"),
+    _mentor(
+        "Claire Dubois",
+        "FR",
+        ("fr", "en"),
+        ("Pôle Numérique Rhône-Alpes", "Lyon"),
+        "ICT",
+        "Digital",
+    ),
+    _mentor(
+        "Julien Moreau",
+        "FR",
+        ("fr", "en"),
+        ("Cluster Mécatronique de Savoie", "Annecy"),
+        "Mechatronics",
+        "Automotive components",
+    ),
+    _mentor(
+        "Sophie Laurent",
+        "FR",
+        ("fr", "en", "ar"),
+        ("Cluster Méditerranée Agroalimentaire", "Marseille"),
+        "Agri-food",
+        "Olive oil",
+    ),
+    _mentor(
+        "Giulia Romano",
+        "IT",
+        ("en", "fr"),
+        ("Distretto del Mobile Brianza", "Monza"),
+        "Furniture",
+        "Woodworking",
+    ),
+    _mentor(
+        "Marco Bianchi",
+        "IT",
+        ("en",),
+        ("Distretto Calzaturiero Marchigiano", "Fermo"),
+        "Leather",
+        "Footwear",
+        "Textile",
+    ),
+    _mentor(
+        "Francesca Ricci",
+        "IT",
+        ("en", "fr"),
+        ("Distretto Lapideo Apuano", "Carrara"),
+        "Marble",
+        "Stone",
+    ),
+    _mentor(
+        "Ahmad Odeh", "PS", ("ar", "en"), ("Ramallah Tech Cluster", "Ramallah"), "ICT", "Startups"
+    ),
+    _mentor(
+        "Dina Khalil",
+        "PS",
+        ("ar", "en"),
+        ("Palestine Solar Energy Cluster", "Nablus"),
+        "Renewable energy",
+        "Solar energy",
+    ),
+    _mentor(
+        "Samer Hamdan",
+        "PS",
+        ("ar", "en"),
+        ("Hebron Crafts and Leather Cluster", "Hebron"),
+        "Furniture",
+        "Leather",
+    ),
+    _mentor(
+        "Laura Puig",
+        "ES",
+        ("en", "fr"),
+        ("Clúster Tèxtil Tècnic del Vallès", "Terrassa"),
+        "Technical textiles",
+        "Textile",
+    ),
+    _mentor(
+        "Jordi Vidal",
+        "ES",
+        ("en",),
+        ("Clúster d'Electrònica i Mecànica de Girona", "Girona"),
+        "Electronics",
+        "Mechanics",
+    ),
+    _mentor(
+        "Marta Serra",
+        "ES",
+        ("en", "fr"),
+        ("Clúster Agroalimentari de Lleida", "Lleida"),
+        "Agriculture",
+        "Agri-food",
+    ),
+    _mentor(
+        "Pablo Navarro",
+        "ES",
+        ("en", "ar"),
+        ("Clúster Eólico de Aragón", "Zaragoza"),
+        "Renewable energy",
+        "Wind energy",
+    ),
 )
 
 

@@ -214,7 +214,7 @@ def test_the_printed_seed_loads_the_2021_programme_once(newcomer: Newcomer) -> N
     assert seed.endswith(f" seed --port-offset {offset}")
 
     first = _shell(seed)
-    assert "clusters:   12 created" in first and "people:     26 created" in first
+    assert "clusters:   25 created" in first and "people:     26 created" in first
     assert "pairs:      13 created" in first and "events:     5 created" in first
     loaded = _everything(newcomer)
     second = _shell(seed)
@@ -240,7 +240,9 @@ def test_the_printed_seed_loads_the_2021_programme_once(newcomer: Newcomer) -> N
     assert {people[p["mentee_id"]]["email"] for p in pairs} == mentees
     assert all(p["score"] and p["reasons"] for p in pairs)
     governance = {p["cluster_id"] for p in loaded["people"] if p["role"] == "governance_team"}
-    assert len(loaded["clusters"]) == 12 and governance == {c["id"] for c in loaded["clusters"]}
+    managers = {p["cluster_id"] for p in loaded["people"] if p["role"] == "cluster_manager"}
+    assert len(governance) == 12 and len(managers) == 13
+    assert governance | managers == {c["id"] for c in loaded["clusters"]}
     assert len(loaded[f"{programme['id']}/enrolments"]) == 26
     with_policy = [c for c in loaded["countries"] if c.get("policy")]
     assert {c["code"] for c in with_policy} == {

@@ -99,10 +99,12 @@ def test_the_registry_part_loads_once(
     first = SeedReport()
     mentees, mentors = seed_registry(client, first)
     assert (first.countries.present, first.countries.updated) == (10, 0)
-    assert (first.clusters.created, first.people.created) == (12, 26)
+    assert (first.clusters.created, first.people.created) == (25, 26)
 
     clusters = {item["name"]: item for item in all_items(harness, "/api/v1/clusters")}
-    assert set(clusters) == {cluster.name for cluster in CLUSTERS}
+    assert set(clusters) == {cluster.name for cluster in CLUSTERS} | {
+        mentor.cluster_name for mentor in MENTORS
+    }
     people = {item["email"]: item for item in all_items(harness, "/api/v1/people")}
     assert len(people) == 26
     for cluster in CLUSTERS:
@@ -122,7 +124,9 @@ def test_the_registry_part_loads_once(
     for mentor in MENTORS:
         person = people[mentor.person.email]
         assert (person["role"], person["country"]) == ("cluster_manager", mentor.country)
-        assert person["cluster_id"] is None
+        managed = clusters[mentor.cluster_name]
+        assert person["cluster_id"] == managed["id"]
+        assert (managed["country"], managed["city"]) == (mentor.country, mentor.city)
     assert [person for _, person in mentees] == [
         people[member.email]["id"] for cluster in CLUSTERS for member in cluster.people
     ]
@@ -132,13 +136,13 @@ def test_the_registry_part_loads_once(
 
     events = harness.events()
     assert Counter(event.type for event in events) == {
-        "registry.cluster.registered": 12,
+        "registry.cluster.registered": 25,
         "registry.person.registered": 26,
     }
 
     again = SeedReport()
     assert seed_registry(client, again) == (mentees, mentors)
-    assert (again.clusters.present, again.people.present) == (12, 26)
+    assert (again.clusters.present, again.people.present) == (25, 26)
     assert not again.changed
     assert [event.id for event in harness.events()] == [event.id for event in events]
 
