@@ -82,6 +82,11 @@ def embedded_platform(var_dir: Path) -> Iterator[tuple[Settings, dict[str, str]]
 
 def seeded_portfolio_pdf(language: str) -> bytes:
     """The PDF of the seeded programme's portfolio, in ``language``."""
+    return seeded_portfolio_pdfs((language,))[language]
+
+
+def seeded_portfolio_pdfs(languages: tuple[str, ...]) -> dict[str, bytes]:
+    """The PDFs of the seeded programme's portfolio, one per language, from one seed."""
     with tempfile.TemporaryDirectory(prefix="booster-portfolio-") as folder:
         with embedded_platform(Path(folder)) as (settings, urls):
             clients = Clients.for_settings(urls, settings)
@@ -92,16 +97,19 @@ def seeded_portfolio_pdf(language: str) -> bytes:
             if report.programme_id is None:
                 raise SystemExit("the seed made no programme")
             token = TokenIssuer.from_settings(settings).mint("portfolio-png", "mentoring:read")
+            pdfs: dict[str, bytes] = {}
             with requests.Session() as http:
                 http.trust_env = False  # loopback: never through a proxy
-                response = http.get(
-                    f"{urls['mentoring']}/api/v1/programmes/{report.programme_id}/portfolio",
-                    params={"format": "pdf", "lang": language},
-                    headers={"Authorization": f"Bearer {token}"},
-                    timeout=60,
-                )
-            response.raise_for_status()
-            return response.content
+                for language in languages:
+                    response = http.get(
+                        f"{urls['mentoring']}/api/v1/programmes/{report.programme_id}/portfolio",
+                        params={"format": "pdf", "lang": language},
+                        headers={"Authorization": f"Bearer {token}"},
+                        timeout=60,
+                    )
+                    response.raise_for_status()
+                    pdfs[language] = response.content
+            return pdfs
 
 
 def first_page_png(pdf: bytes, scale: float) -> bytes:
