@@ -246,6 +246,9 @@ def serve(service: str, bind: str | None, workers: int | None) -> None:
             self.cfg.set("accesslog", None)
             self.cfg.set("graceful_timeout", 20)
             self.cfg.set("child_exit", child_exit)
+            # gunicorn 27's control socket is one path per user (~/.gunicorn/gunicorn.ctl):
+            # several `serve` on one host (make up, compose replicas) would fight over it.
+            self.cfg.set("control_socket_disable", True)
 
         def load(self) -> Any:
             return create_app(bootstrap(spec, settings))
