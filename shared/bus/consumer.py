@@ -270,7 +270,7 @@ class EventConsumer:
                 message.ack()
 
     def _retry_or_dead_letter(self, item: _Work, exc: Exception) -> None:
-        attempts = int(item.message.headers.get(ATTEMPTS_HEADER, 0) or 0) + 1
+        attempts = _attempts_so_far(item.message.headers) + 1
         error = "".join(traceback.format_exception_only(exc)).strip()
         if attempts >= self.settings.max_attempts:
             log.error(
@@ -332,7 +332,11 @@ class EventConsumer:
         outgoing = _copy(message, headers, dead_queue_name(self.service, self.settings.exchange))
         self._require_publisher().publish([outgoing], exchange=self.topology.requeue_exchange.name)
         message.ack()
-        EVENTS_HANDLED.labels(self.service, message.properties.get("type", ""), "dead").inc()
+        type_ = str(message.properties.get("type") or "")
+        # a label from a closed set: a type this service handles, else "unknown"
+        handled = any(topic_matches(pattern, type_) for pattern in self.handlers)
+        label = type_ if type_ and handled else "unknown"
+        EVENTS_HANDLED.labels(self.service, label, "dead").inc()
 
     def _require_publisher(self) -> Publisher:
         if self._publisher is None:
@@ -352,3 +356,14 @@ def _copy(message: Message, headers: Mapping[str, Any], routing_key: str) -> Out
         correlation_id=properties.get("correlation_id"),
         headers=dict(headers),
     )
+
+
+def _attempts_so_far(headers: Mapping[str, Any] | None) -> int:
+    """The delivery attempts a message's header counts (0 when absent or not a count,
+    so that a junk header never stops a message from being retried or dead-lettered)."""
+    value = (headers or {}).get(ATTEMPTS_HEADER, 0)
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 9:
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        return 0
+    return max(value, 0)
