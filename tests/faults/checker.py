@@ -18,6 +18,8 @@ Figures:
 - **redelivered**: deliveries the observer got beyond the first of each message (a
   republished batch, a redelivery after a lost connection): counted, not an error.
 - **unexpected**: an effect or a message no committed write explains. Must be 0.
+- **dead-lettered**: messages in the consumers' dead-letter queues. Must be 0 (a fault
+  is no reason to give up on an event).
 """
 
 from __future__ import annotations
@@ -54,6 +56,8 @@ class Figures:
     duplicated: int = 0
     redelivered: int = 0
     unexpected: int = 0
+    dead: int = 0
+    """Messages the consumers dead-lettered (no fault may cause one)."""
     notes: dict[str, Any] = field(default_factory=dict)
     examples: list[str] = field(default_factory=list)
 
@@ -64,11 +68,11 @@ class Figures:
             f"{self.fault}: writes {self.attempted} acknowledged {self.acknowledged} "
             f"committed {self.committed} | effects: {effects} observer {self.observed} | "
             f"lost {self.lost} duplicated {self.duplicated} redelivered {self.redelivered} "
-            f"unexpected {self.unexpected}{notes}"
+            f"unexpected {self.unexpected} dead-lettered {self.dead}{notes}"
         )
 
     def assert_clean(self) -> None:
-        assert (self.lost, self.duplicated, self.unexpected) == (0, 0, 0), (
+        assert (self.lost, self.duplicated, self.unexpected, self.dead) == (0, 0, 0, 0), (
             self.line() + "\n" + "\n".join(self.examples[:20])
         )
 

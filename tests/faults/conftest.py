@@ -103,6 +103,7 @@ class Rig:
         checker = self.checker()
         drained = checker.drain(drain_timeout)
         figures = checker.check(fault)
+        figures.dead = self.platform.dead_letters()
         figures.notes.update(notes)
         figures.notes["drained in"] = f"{drained:.1f}s"
         figures.notes["run"] = f"{time.monotonic() - self.started:.0f}s"

@@ -34,7 +34,7 @@ from sqlalchemy.engine import make_url
 
 from booster.platform import spec
 from shared.auth import mint_token
-from shared.bus.topology import queue_name
+from shared.bus.topology import dead_queue_name, queue_name
 from shared.config import BusSettings
 from shared.migrations import upgrade
 from shared.testing import fresh_postgres_database
@@ -125,10 +125,16 @@ class Process:
         self.popen.send_signal(signal.SIGKILL)
         self.popen.wait(30)
 
+    def terminate(self) -> None:
+        """SIGTERM (the platform's own way to stop); see ``stop``."""
+        if self.popen is not None and self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGTERM)
+
     def stop(self) -> None:
-        if self.popen is None or self.popen.poll() is not None:
+        """SIGTERM, then wait; SIGKILL after 30 s."""
+        self.terminate()
+        if self.popen is None:
             return
-        self.popen.send_signal(signal.SIGTERM)
         try:
             self.popen.wait(30)
         except subprocess.TimeoutExpired:
@@ -172,6 +178,14 @@ class Platform:
         broker = urlsplit(self.bus.broker_urls[0])
         self.broker = FaultProxy("broker", (broker.hostname or "127.0.0.1", broker.port or 5672))
         self.stack.callback(self.broker.close)
+        self.stack.callback(self.stop_all)
+
+    def stop_all(self) -> None:
+        """Stop every process, all at once."""
+        for process in self.processes.values():
+            process.terminate()
+        for process in self.processes.values():
+            process.stop()
 
     def env(self, service: str, **extra: str) -> dict[str, str]:
         """The process environment of ``service``: its database and the broker through
@@ -204,7 +218,6 @@ class Platform:
     def add(self, name: str, service: str, args: list[str], **env: str) -> Process:
         process = Process(name, args, self.env(service, **env), self.var / f"{name}.log")
         self.processes[name] = process
-        self.stack.callback(process.stop)
         return process
 
     def api_process(self) -> Process:
@@ -286,15 +299,19 @@ class Platform:
             ).fetchall()
         return sum(1 for (ok,) in rows if ok)
 
-    def ready_messages(self, service: str) -> int:
-        """Messages waiting (not yet delivered) in ``service``'s queue."""
+    def ready_messages(self, service: str, queue: str | None = None) -> int:
+        """Messages waiting (not yet delivered) in ``service``'s queue (or ``queue``)."""
         with Connection(self.bus.broker_url) as connection:
             channel = connection.channel()
             try:
-                name = queue_name(service, self.bus.exchange)
+                name = queue or queue_name(service, self.bus.exchange)
                 return int(channel.queue_declare(name, passive=True).message_count)
             finally:
                 channel.close()
+
+    def dead_letters(self) -> int:
+        """Messages in the consumers' dead-letter queues."""
+        return sum(self.ready_messages(s, dead_queue_name(s, self.bus.exchange)) for s in CONSUMERS)
 
 
 def _free_port() -> int:

@@ -73,6 +73,7 @@ def _relay_leader(platform: Platform, service: str) -> list[str]:
         service,
         "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
         "WHERE l.locktype = 'advisory' AND l.granted "
+        "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
         "AND (l.classid::bigint << 32 | l.objid::bigint) = %s",
         key,
     )

@@ -44,16 +44,16 @@ def test_consumer_worker_killed_mid_batch_three_times(rig: Rig) -> None:
     queue = queue_name("notifications", rig.platform.bus.exchange)
     held: list[int] = []
     for _ in range(3):
-        rig.wait_for_writes(60)
+        rig.wait_for_writes(50)
         in_hand = 0
         deadline = time.monotonic() + 30
         while in_hand == 0 and time.monotonic() < deadline:
             in_hand = unacknowledged(queue)
         victim.kill()
         held.append(in_hand)
-        rig.wait_for_writes(40)  # the load goes on while it is down
+        rig.wait_for_writes(30)  # the load goes on while it is down
         rig.platform.launch(victim)
-    rig.wait_for_writes(60)
+    rig.wait_for_writes(50)
     rig.platform.pg["notifications"].heal()
     figures = rig.finish("1 worker SIGKILL mid-batch x3", unacked_at_kills=held)
     figures.assert_clean()
@@ -148,6 +148,7 @@ def test_hung_broker(rig: Rig) -> None:
     rig.wait_for_writes(100)
     platform = rig.platform
     assert platform.broker is not None
+    wait_until(rig.checker().drained, 60, "the platform caught up", poll=0.25)
     hung_at = time.monotonic()
     platform.broker.hang()
     time.sleep(20.0)
@@ -177,42 +178,55 @@ def test_hung_broker(rig: Rig) -> None:
 
 def test_connection_resets_and_one_way_cuts(rig: Rig) -> None:
     """Every connection to the broker and to PostgreSQL is reset three times; then the
-    link to the broker is cut one way for 12 s (client to broker: the broker misses the
-    heartbeats and closes; then broker to client: the clients miss them)."""
+    link to the broker is cut one way for 12 s: client to broker (the broker misses the
+    clients' heartbeats and closes), then broker to client (the clients miss the
+    broker's). Each worker is interrupted, and reconnects, in each phase."""
     rig.start()
     driver = rig.load()
     rig.wait_for_writes(80)
     platform = rig.platform
     assert platform.broker is not None
-    reconnects_before = {name: p.count("interrupted") for name, p in platform.processes.items()}
+    workers = {n: p for n, p in platform.processes.items() if n.endswith("-worker")}
+
+    def interruptions() -> dict[str, int]:
+        return {name: process.count("interrupted") for name, process in workers.items()}
+
+    phases: dict[str, dict[str, int]] = {}
+    before = interruptions()
     resets = 0
     for _ in range(3):
         resets += platform.broker.reset_all()
         resets += sum(proxy.reset_all() for proxy in platform.pg.values())
         rig.wait_for_writes(40)
+    checker = rig.checker()
     for direction in ("up", "down"):
+        # every connection up again and the pipeline caught up: then cut
+        wait_until(checker.drained, 60, "the platform caught up", poll=0.25)
+        phases["resets" if direction == "up" else "cut up"] = _minus(interruptions(), before)
+        before = interruptions()
         platform.broker.cut(direction)
         time.sleep(12.0)
         platform.broker.heal()
         rig.wait_for_writes(40)
-    interrupted = {
-        name: p.count("interrupted") - reconnects_before[name]
-        for name, p in platform.processes.items()
-        if name.endswith("-worker")
-    }
+    phases["cut down"] = _minus(interruptions(), before)
     figures = rig.finish(
         "5 connection resets x3, one-way cuts 12s",
         connections_reset=resets,
-        worker_interruptions=interrupted,
+        worker_interruptions=phases,
         api_answers=dict(driver.statuses()),
     )
     figures.assert_clean()
     _no_anomalies(rig)
     assert resets > 0
-    assert all(count >= 3 for count in interrupted.values()), interrupted
+    for phase, counts in phases.items():
+        assert all(count > 0 for count in counts.values()), (phase, counts)
 
 
-SLOW_SECONDS = 75.0
+def _minus(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
+    return {name: after[name] - before[name] for name in after}
+
+
+SLOW_SECONDS = 60.0
 """How long the consumer stays slower than the publisher: long enough for its queue to
 hold several times the prefetch, short enough for CI (docs/operations.md)."""
 
@@ -220,7 +234,7 @@ hold several times the prefetch, short enough for CI (docs/operations.md)."""
 def test_slow_consumer_memory_bounded_by_prefetch(rig: Rig) -> None:
     """The notifications worker handles one event per transaction over a database link
     slowed to 20 ms a chunk (a few events a second) while the API commits about 25 a
-    second, for 75 s: its queue grows to many times the prefetch while the worker's
+    second, for a minute: its queue grows to many times the prefetch while the worker's
     memory stays flat; once the link is fast again the queue drains."""
     rig.start(env={"notifications": {"BOOSTER_CONSUMER_BATCH_SIZE": "1"}})
     rig.load()
@@ -249,6 +263,6 @@ def test_slow_consumer_memory_bounded_by_prefetch(rig: Rig) -> None:
     )
     figures.assert_clean()
     _no_anomalies(rig)
-    assert max(backlog) > 3 * PREFETCH, backlog  # the consumer was far behind ...
+    assert max(backlog) > 2 * PREFETCH, backlog  # the consumer was far behind ...
     assert growth < 32, f"{growth:.1f} MiB"  # ... and held no more than its prefetch
     assert worker.running() and worker.starts == 1
