@@ -65,6 +65,7 @@ from services.events.domain.ports import (
 from shared.auth import current_principal, requires
 from shared.db import utc
 from shared.errors import Forbidden, NotFound
+from shared.http.csv_export import csv_cell
 from shared.http.etag import etag, expected_version
 from shared.http.pagination import PageArgs, decode_cursor, invalid_cursor, page
 from shared.http.reads import json_response
@@ -200,15 +201,6 @@ def _calendar(events: list[Event], filename: str) -> Response:
             "Cache-Control": "private, no-cache",
         },
     )
-
-
-def _cell(value: Any) -> Any:
-    """A CSV cell: empty for None; text a spreadsheet would run as a formula is quoted."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
 
 
 # -- events --------------------------------------------------------------------------
@@ -431,7 +423,7 @@ def _participants_csv(event_id: str, query: ParticipantQuery) -> Response:
     writer = csv.DictWriter(out, fieldnames=s.CSV_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     for participant in ops.export_registrations(_uow(), event_id, query):
-        writer.writerow({k: _cell(v) for k, v in s.participant_row(participant).items()})
+        writer.writerow({k: csv_cell(v) for k, v in s.participant_row(participant).items()})
     return Response(
         out.getvalue(),
         mimetype="text/csv",

@@ -45,6 +45,7 @@ from services.mentoring.domain.ports import MentoringUnitOfWork, PairQuery, Time
 from services.mentoring.portfolio import views as portfolio_views
 from shared.auth import current_principal, requires
 from shared.errors import NotFound
+from shared.http.csv_export import csv_cell
 from shared.http.etag import etag, expected_version
 from shared.http.pagination import PageArgs, decode_cursor, invalid_cursor, page
 from shared.http.reads import json_response
@@ -718,25 +719,16 @@ def _csv(result: dict[str, Any]) -> str:
     writer = csv.DictWriter(out, fieldnames=s.REPORT_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     for row in result["pairs"]:
-        writer.writerow({k: _cell(v) for k, v in row.items() if k in s.REPORT_COLUMNS})
+        writer.writerow({k: csv_cell(v) for k, v in row.items() if k in s.REPORT_COLUMNS})
     totals = result["totals"]
     writer.writerow(
         {
             "pair_id": "total",
             "sessions_held": totals["sessions"],
-            "attendance_rate": _cell(totals["attendance_rate"]),
+            "attendance_rate": csv_cell(totals["attendance_rate"]),
             "goals": totals["goals"],
-            "goal_progress": _cell(totals["goal_progress"]),
-            "average_rating": _cell(totals["average_rating"]),
+            "goal_progress": csv_cell(totals["goal_progress"]),
+            "average_rating": csv_cell(totals["average_rating"]),
         }
     )
     return out.getvalue()
-
-
-def _cell(value: Any) -> Any:
-    """A cell: empty for None; text that a spreadsheet would run as a formula is quoted."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
