@@ -42,6 +42,7 @@ from booster.bootstrap import create_app
 from booster.platform import spec as load_spec
 from services.registry.adapters.repository import search_text
 from shared.migrations import upgrade
+from shared.reads import reader_engine
 from shared.service import Runtime
 
 SEED = 2021
@@ -311,6 +312,8 @@ class Measurer:
         self.headers = {"Authorization": f"Bearer {token(jwt_secret)}"}
         self._captured: list[tuple[str, Any]] | None = None
         event.listen(self.runtime.database.engine, "before_cursor_execute", self._capture)
+        # list and detail routes read on the read path's own engine (shared.reads)
+        event.listen(reader_engine(self.runtime.database), "before_cursor_execute", self._capture)
 
     def _capture(self, conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
         if self._captured is not None:

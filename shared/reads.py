@@ -196,7 +196,7 @@ class Projection:
 _readers: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
 
 
-def _reader(database: Database) -> Engine:
+def reader_engine(database: Database) -> Engine:
     """The engine of ``database``'s reads, made once: on PostgreSQL a pool of its own
     whose connections are in autocommit from their first use (switching a pooled
     connection to autocommit and back on every checkout costs more than the rest of
@@ -218,7 +218,7 @@ def _reader(database: Database) -> Engine:
 def read_connection(database: Database) -> Iterator[Connection]:
     """A pooled Core connection in autocommit: every statement sees the latest committed
     data (a client reads its own writes) and costs no BEGIN/COMMIT round trips."""
-    with _reader(database).connect() as connection:
+    with reader_engine(database).connect() as connection:
         yield connection
 
 
