@@ -9,10 +9,12 @@ from __future__ import annotations
 import re
 import secrets
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
 
 import structlog
 
@@ -21,11 +23,18 @@ _TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
 
 @dataclass(frozen=True)
 class Correlation:
-    """Ids that follow one piece of work across services."""
+    """Ids that follow one piece of work across services.
+
+    The work's own span (``traceparent``, a child of the caller's ``parent``) is drawn
+    the first time it is asked for: most reads publish nothing and never need one."""
 
     correlation_id: str
-    traceparent: str
+    parent: str | None = None
     request_id: str | None = None
+
+    @cached_property
+    def traceparent(self) -> str:
+        return new_traceparent(self.parent)
 
 
 _current: ContextVar[Correlation | None] = ContextVar("booster_correlation", default=None)
@@ -60,17 +69,37 @@ def correlated(
     request_id: str | None = None,
 ) -> Iterator[Correlation]:
     """Run a block of work under a correlation (new ids where none are given)."""
+    correlation, tokens = begin(correlation_id, traceparent, request_id)
+    try:
+        yield correlation
+    finally:
+        end(tokens)
+
+
+Tokens = tuple[Token[Correlation | None], Mapping[str, Token[Any]]]
+
+
+def begin(
+    correlation_id: str | None = None,
+    traceparent: str | None = None,
+    request_id: str | None = None,
+) -> tuple[Correlation, Tokens]:
+    """:func:`correlated` in two calls, for work whose start and end are two hooks (an
+    HTTP request): the correlation, and the tokens :func:`end` takes."""
     correlation = Correlation(
         correlation_id=valid_id(correlation_id) or str(uuid.uuid4()),
-        traceparent=new_traceparent(traceparent),
+        parent=traceparent,
         request_id=request_id,
     )
     token = _current.set(correlation)
     bound = {"correlation_id": correlation.correlation_id}
     if request_id:
         bound["request_id"] = request_id
-    with structlog.contextvars.bound_contextvars(**bound):
-        try:
-            yield correlation
-        finally:
-            _current.reset(token)
+    return correlation, (token, structlog.contextvars.bind_contextvars(**bound))
+
+
+def end(tokens: Tokens) -> None:
+    """Leave the correlation :func:`begin` entered."""
+    token, bound = tokens
+    structlog.contextvars.reset_contextvars(**bound)
+    _current.reset(token)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import uuid
@@ -12,6 +13,7 @@ import pytest
 import structlog
 from kombu import Connection
 
+import shared.logging
 from booster.platform import SERVICE_NAMES
 from shared import testing
 from shared.config import BusSettings, Settings
@@ -91,7 +93,9 @@ def restore_logging() -> Iterator[None]:
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
     config = structlog.get_config()
+    output = dataclasses.replace(shared.logging.OUTPUT)
     yield
+    shared.logging.OUTPUT.__dict__.update(output.__dict__)
     root.handlers[:] = handlers
     root.setLevel(level)
     structlog.reset_defaults()

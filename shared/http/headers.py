@@ -33,10 +33,17 @@ PRIVATE_PREFIXES = ("/api/", "/feeds/", "/readyz", "/metrics")
 def install(app: Flask) -> None:
     @app.after_request
     def _secure(response: Response) -> Response:
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
+        headers = response.headers
+        present = {name.lower() for name, _ in headers}
         policy = HTML_POLICY if response.mimetype == "text/html" else API_POLICY
-        response.headers.setdefault("Content-Security-Policy", policy)
+        headers.extend(
+            (name, value)
+            for name, value in (*SECURITY_HEADERS.items(), ("Content-Security-Policy", policy))
+            if name.lower() not in present
+        )
         if request.path.startswith(PRIVATE_PREFIXES):
-            response.headers["Cache-Control"] = "no-store"
+            if "cache-control" in present:
+                headers["Cache-Control"] = "no-store"
+            else:
+                headers.add("Cache-Control", "no-store")
         return response

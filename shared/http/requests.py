@@ -17,7 +17,6 @@ import json
 import re
 import time
 import uuid
-from contextlib import ExitStack
 from typing import Any
 
 from flask import Flask, Response, current_app, g, request
@@ -49,20 +48,18 @@ log = get_logger("booster.access")
 
 def install(app: Flask, service: str) -> None:
     """Bind ids to the request's logs and events; log and measure each request."""
+    measures = _Measures(service)
 
     @app.before_request
     def _begin() -> None:
         g.started = time.perf_counter()
-        request_id = context.valid_id(request.headers.get(REQUEST_ID)) or str(uuid.uuid4())
-        stack = ExitStack()
-        g.correlation = stack.enter_context(
-            context.correlated(
-                correlation_id=request.headers.get(CORRELATION_ID) or request_id,
-                traceparent=request.headers.get("traceparent"),
-                request_id=request_id,
-            )
+        headers = request.headers
+        request_id = context.valid_id(headers.get(REQUEST_ID)) or str(uuid.uuid4())
+        g.correlation, g.context_tokens = context.begin(
+            correlation_id=headers.get(CORRELATION_ID) or request_id,
+            traceparent=headers.get("traceparent"),
+            request_id=request_id,
         )
-        g.context_stack = stack
 
     @app.after_request
     def _finish(response: Response) -> Response:
@@ -73,8 +70,7 @@ def install(app: Flask, service: str) -> None:
         route = request.url_rule.rule if request.url_rule else UNMATCHED
         method = method_label(request.method)
         elapsed = time.perf_counter() - g.get("started", time.perf_counter())
-        HTTP_REQUESTS.labels(service, method, route, status_label(response.status_code)).inc()
-        HTTP_LATENCY.labels(service, method, route).observe(elapsed)
+        measures.record(method, route, response.status_code, elapsed)
         if route not in ("/healthz", "/metrics"):
             path = request.path
             log.info(
@@ -88,9 +84,31 @@ def install(app: Flask, service: str) -> None:
 
     @app.teardown_request
     def _end(_exc: BaseException | None) -> None:
-        stack = g.pop("context_stack", None)
-        if stack is not None:
-            stack.close()
+        tokens = g.pop("context_tokens", None)
+        if tokens is not None:
+            context.end(tokens)
+
+
+class _Measures:
+    """The HTTP metrics of one service, each label set's children looked up once (the
+    labels come from closed sets: the method, the route's template, the status class)."""
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+        self._children: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+
+    def record(self, method: str, route: str, status: int, elapsed: float) -> None:
+        status_class = status_label(status)
+        children = self._children.get((method, route, status_class))
+        if children is None:
+            children = (
+                HTTP_REQUESTS.labels(self.service, method, route, status_class),
+                HTTP_LATENCY.labels(self.service, method, route),
+            )
+            self._children[(method, route, status_class)] = children
+        requests, latency = children
+        requests.inc()
+        latency.observe(elapsed)
 
 
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")

@@ -1,4 +1,4 @@
-"""Rate limits (flask-limiter): a 429 problem with ``Retry-After`` after the configured
+"""Rate limits: a 429 problem with ``Retry-After`` after the configured
 number of failed authentications per client, and after the configured number of writes
 per subject; counters in memory and in Redis (127.0.0.1:6379), shared by processes."""
 
