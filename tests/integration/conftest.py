@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +17,14 @@ import pytest
 from booster.bootstrap import bootstrap, create_app, create_worker
 from booster.platform import spec
 from booster.testing import ServiceHarness
+from services.events.operations import MEETINGS
 from shared.config import BusSettings, Settings
 from shared.migrations import upgrade
 from shared.testing import fresh_postgres_database
 from tests.conftest import TEST_SECRET
 from tests.integration.demo import Demo
+
+MENTORING_RW = "mentoring:read mentoring:write"
 
 
 @pytest.fixture
@@ -111,3 +117,52 @@ def running_platform(
                 worker.stop()
             for worker in workers:
                 worker.join(15)
+
+
+@dataclass(frozen=True)
+class JointMeeting:
+    id: str
+    starts: datetime
+    hosted: str  # the id of the event the events service hosts it as
+
+
+def joint_meeting(
+    mentoring: ServiceHarness, people: Sequence[str], *, title: str, online_link: str
+) -> JointMeeting:
+    """Over mentoring's API: a programme open from today for a year, ``people`` (the
+    mentor, then the mentee) enrolled in it, and a two-hour joint meeting of theirs in
+    ten days, in Tunis time."""
+
+    def post(path: str, body: dict[str, Any], status: int = 201) -> Any:
+        response = mentoring.client.post(
+            f"/api/v1{path}", json=body, headers=mentoring.headers(MENTORING_RW)
+        )
+        assert response.status_code == status, response.get_json()
+        return response.get_json()
+
+    today = date.today()
+    programme = post(
+        "/programmes",
+        {
+            "name": "Cluster Mentoring Reloaded",
+            "starts_on": today.isoformat(),
+            "ends_on": (today + timedelta(days=365)).isoformat(),
+            "competencies": ["funding"],
+        },
+    )
+    pid = programme["id"]
+    post(f"/programmes/{pid}/open", {}, 200)
+    for person_id, role in zip(people, ("mentor", "mentee"), strict=True):
+        post(f"/programmes/{pid}/enrolments", {"person_id": person_id, "role": role})
+    starts = datetime.now(UTC).replace(microsecond=0) + timedelta(days=10)
+    meeting = post(
+        f"/programmes/{pid}/meetings",
+        {
+            "title": title,
+            "starts_at": starts.isoformat(),
+            "ends_at": (starts + timedelta(hours=2)).isoformat(),
+            "timezone": "Africa/Tunis",
+            "online_link": online_link,
+        },
+    )
+    return JointMeeting(meeting["id"], starts, str(uuid.uuid5(MEETINGS, meeting["id"])))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +27,9 @@ from services.events.operations import MEETINGS
 from shared.bus.publisher import OutgoingMessage, Publisher
 from shared.config import BusSettings
 from shared.events import CloudEvent
-from tests.integration.conftest import eventually, running_platform
+from tests.integration.conftest import MENTORING_RW, eventually, joint_meeting, running_platform
 
 REGISTRY_RW = "registry:read registry:write"
-MENTORING_RW = "mentoring:read mentoring:write"
 EVENTS_READ = "events:read"
 
 
@@ -119,41 +118,13 @@ def test_a_hosted_meeting_follows_its_rescheduling_and_cancellation(
     ]
     eventually(lambda: all(_known(mentoring, p) and _known(events, p) for p in people))
 
-    today = date.today()
-    programme = _post(
+    meeting = joint_meeting(
         mentoring,
-        "/programmes",
-        {
-            "name": "Cluster Mentoring Reloaded",
-            "starts_on": today.isoformat(),
-            "ends_on": (today + timedelta(days=365)).isoformat(),
-            "competencies": ["funding"],
-        },
-        MENTORING_RW,
+        people,
+        title="Joint meeting: export plans",
+        online_link="https://meet.example.org/export",
     )
-    pid = programme["id"]
-    _post(mentoring, f"/programmes/{pid}/open", {}, MENTORING_RW, 200)
-    for person_id, role in zip(people, ("mentor", "mentee"), strict=True):
-        _post(
-            mentoring,
-            f"/programmes/{pid}/enrolments",
-            {"person_id": person_id, "role": role},
-            MENTORING_RW,
-        )
-    starts = datetime.now(UTC).replace(microsecond=0) + timedelta(days=10)
-    meeting = _post(
-        mentoring,
-        f"/programmes/{pid}/meetings",
-        {
-            "title": "Joint meeting: export plans",
-            "starts_at": starts.isoformat(),
-            "ends_at": (starts + timedelta(hours=2)).isoformat(),
-            "timezone": "Africa/Tunis",
-            "online_link": "https://meet.example.org/export",
-        },
-        MENTORING_RW,
-    )
-    hosted = str(uuid.uuid5(MEETINGS, meeting["id"]))
+    starts, hosted = meeting.starts, meeting.hosted
     eventually(lambda: _event(events, hosted).status_code == 200)
     eventually(lambda: len(_registrations(events, hosted)) == 2)
     assert sorted(_registrations(events, hosted)) == sorted((p, "confirmed") for p in people)
@@ -164,7 +135,7 @@ def test_a_hosted_meeting_follows_its_rescheduling_and_cancellation(
     later = starts + timedelta(days=2, hours=3)
     _post(
         mentoring,
-        f"/meetings/{meeting['id']}/reschedule",
+        f"/meetings/{meeting.id}/reschedule",
         {"starts_at": later.isoformat(), "ends_at": (later + timedelta(hours=2)).isoformat()},
         MENTORING_RW,
         200,
@@ -198,7 +169,7 @@ def test_a_hosted_meeting_follows_its_rescheduling_and_cancellation(
     # mentoring cancels the meeting: so is the event, with everyone's registration
     _post(
         mentoring,
-        f"/meetings/{meeting['id']}/cancel",
+        f"/meetings/{meeting.id}/cancel",
         {"reason": "The programme paused."},
         MENTORING_RW,
         200,

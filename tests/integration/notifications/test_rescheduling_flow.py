@@ -12,10 +12,9 @@ once (by its hosted event), never twice.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from functools import partial
 from pathlib import Path
@@ -26,12 +25,11 @@ from icalendar import Calendar
 from prometheus_client import REGISTRY
 
 from booster.testing import ServiceHarness
-from services.events.operations import MEETINGS
 from services.notifications.domain.model import Channel, DeliveryStatus, Notification
 from services.notifications.domain.ports import NotificationQuery
 from shared.config import BusSettings
 from shared.events import CloudEvent
-from tests.integration.conftest import eventually, running_platform
+from tests.integration.conftest import MENTORING_RW, eventually, joint_meeting, running_platform
 from tests.integration.events.conftest import in_days, new_event, register, registrations
 from tests.integration.notifications.conftest import Mailbox, publish
 
@@ -42,7 +40,6 @@ WAITLISTED = "events.registration.waitlisted"
 RESCHEDULED = "events.event.rescheduled"
 CANCELLED = "events.event.cancelled"
 UPDATED = "events.event.updated"
-MENTORING_RW = "mentoring:read mentoring:write"
 
 
 @pytest.fixture
@@ -265,41 +262,13 @@ def test_a_joint_meeting_moved_and_cancelled_in_mentoring_is_told_once(
     eventually(lambda: all(_known(mentoring, p) and _known(events, p) for p in ids))
     eventually(lambda: all(_mails(box, name, WELCOME) for name in people))
 
-    today = date.today()
-    programme = _post(
+    meeting = joint_meeting(
         mentoring,
-        "/programmes",
-        {
-            "name": "Cluster Mentoring Reloaded",
-            "starts_on": today.isoformat(),
-            "ends_on": (today + timedelta(days=365)).isoformat(),
-            "competencies": ["funding"],
-        },
-        MENTORING_RW,
+        ids,
+        title="Joint meeting 2: funding",
+        online_link="https://meet.example.org/funding",
     )
-    pid = programme["id"]
-    _post(mentoring, f"/programmes/{pid}/open", {}, MENTORING_RW, 200)
-    for person_id, role in zip(ids, ("mentor", "mentee"), strict=True):
-        _post(
-            mentoring,
-            f"/programmes/{pid}/enrolments",
-            {"person_id": person_id, "role": role},
-            MENTORING_RW,
-        )
-    starts = datetime.now(UTC).replace(microsecond=0) + timedelta(days=10)
-    meeting = _post(
-        mentoring,
-        f"/programmes/{pid}/meetings",
-        {
-            "title": "Joint meeting 2: funding",
-            "starts_at": starts.isoformat(),
-            "ends_at": (starts + timedelta(hours=2)).isoformat(),
-            "timezone": "Africa/Tunis",
-            "online_link": "https://meet.example.org/funding",
-        },
-        MENTORING_RW,
-    )
-    hosted = str(uuid.uuid5(MEETINGS, meeting["id"]))
+    starts, hosted = meeting.starts, meeting.hosted
     eventually(lambda: all(_mails(box, name, CONFIRMED) for name in people))  # invitations
 
     # mentoring moves it: one message each, from the hosted event, with the .ics update
@@ -307,7 +276,7 @@ def test_a_joint_meeting_moved_and_cancelled_in_mentoring_is_told_once(
     later = starts + timedelta(days=2, hours=3)
     _post(
         mentoring,
-        f"/meetings/{meeting['id']}/reschedule",
+        f"/meetings/{meeting.id}/reschedule",
         {"starts_at": later.isoformat(), "ends_at": (later + timedelta(hours=2)).isoformat()},
         MENTORING_RW,
         200,
@@ -327,7 +296,7 @@ def test_a_joint_meeting_moved_and_cancelled_in_mentoring_is_told_once(
     cancellations = _handled("mentoring.meeting.cancelled")
     _post(
         mentoring,
-        f"/meetings/{meeting['id']}/cancel",
+        f"/meetings/{meeting.id}/cancel",
         {"reason": "The programme paused."},
         MENTORING_RW,
         200,
