@@ -10,11 +10,13 @@ App factories for gunicorn (``"bench.apps:service_app('registry')"``), all confi
   the framework's and the platform's cost per request);
 - the REST peers (other stacks serving the same list) are in ``bench/peers.py``.
 
-Helpers: :func:`registry_runtime` (the registry in the bench process), :class:`Process`
-(a subprocess served on a free port, ready on ``/healthz``, terminated on exit),
-:func:`wrk` (run wrk, parse its figures), :func:`interleave` and :func:`combine` (load
-several servers in turn, in short slices, and sum the slices up) and :func:`rss_tree`
-(VmRSS/VmHWM of a process and its children, from ``/proc``).
+Helpers: :func:`service_runtime` and :func:`registry_runtime` (a service, the registry,
+in the bench process), :class:`EventsApi` and :func:`events_people` (events created and
+published over HTTP, people to register for them), :class:`Process` (a subprocess
+served on a free port, ready on ``/healthz``, terminated on exit), :func:`wrk` (run wrk,
+parse its figures), :func:`interleave` and :func:`combine` (load several servers in turn,
+in short slices, and sum the slices up) and :func:`rss_tree` (VmRSS/VmHWM of a process
+and its children, from ``/proc``).
 
 Only the standard library is imported at module level: gunicorn imports this module
 in the measured processes, and the bare app's memory is a baseline.
@@ -22,6 +24,8 @@ in the measured processes, and the bare app's memory is a baseline.
 
 from __future__ import annotations
 
+import http.client
+import json
 import math
 import os
 import re
@@ -33,8 +37,10 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +49,7 @@ VENV_BIN = ROOT / ".venv" / "bin"
 WRK_SCRIPTS = ROOT / "bench" / "wrk"
 BARE_BODY_ENV = "BENCH_BARE_BODY"
 BARE_DETAIL_ENV = "BENCH_BARE_DETAIL"
+BARE_EVENT_ENV = "BENCH_BARE_EVENT"
 GUNICORN_WORKERS = 2
 
 
@@ -68,16 +75,22 @@ def registry_app_without_outbox() -> Any:
     return service_app("registry")
 
 
+def _file_bytes(env: str) -> bytes:
+    """The bytes of the file named by the environment variable ``env`` (``{}`` without it)."""
+    path = os.environ.get(env)
+    return Path(path).read_bytes() if path else b"{}"
+
+
 def bare_app() -> Any:
     """A bare Flask app: ``GET /api/v1/clusters`` returns the bytes of the file named by
     ``BENCH_BARE_BODY`` (``{}`` without it), ``GET /api/v1/clusters/<id>`` those of
-    ``BENCH_BARE_DETAIL``; ``/healthz`` answers ok."""
+    ``BENCH_BARE_DETAIL``, ``GET /api/v1/events/<id>`` those of ``BENCH_BARE_EVENT``;
+    ``/healthz`` answers ok."""
     from flask import Flask, Response
 
-    path = os.environ.get(BARE_BODY_ENV)
-    body = Path(path).read_bytes() if path else b"{}"
-    detail_path = os.environ.get(BARE_DETAIL_ENV)
-    detail = Path(detail_path).read_bytes() if detail_path else b"{}"
+    body = _file_bytes(BARE_BODY_ENV)
+    detail = _file_bytes(BARE_DETAIL_ENV)
+    event_detail = _file_bytes(BARE_EVENT_ENV)
     app = Flask("bench.bare")
 
     @app.get("/healthz")
@@ -92,10 +105,14 @@ def bare_app() -> Any:
     def cluster(cluster_id: str) -> Response:
         return Response(detail, mimetype="application/json")
 
+    @app.get("/api/v1/events/<event_id>")
+    def event(event_id: str) -> Response:
+        return Response(event_detail, mimetype="application/json")
+
     return app
 
 
-# -- the registry in this process ------------------------------------------------------------
+# -- the services in this process, and over HTTP ---------------------------------------------
 def secret() -> str:
     """A fresh JWT secret for one benchmark."""
     import secrets
@@ -103,11 +120,11 @@ def secret() -> str:
     return secrets.token_urlsafe(40)
 
 
-def token(jwt_secret: str) -> str:
-    """A bearer token that may read and write the registry."""
+def token(jwt_secret: str, scopes: str = "registry:read registry:write") -> str:
+    """A bearer token with ``scopes`` (by default: may read and write the registry)."""
     from shared.auth import mint_token
 
-    return mint_token(jwt_secret, "bench", "registry:read registry:write", ttl=3600)
+    return mint_token(jwt_secret, "bench", scopes, ttl=3600)
 
 
 def quiet_logs() -> None:
@@ -118,21 +135,94 @@ def quiet_logs() -> None:
     configure_logging("WARNING", json=True)
 
 
-def registry_runtime(url: str, jwt_secret: str) -> Any:
-    """The registry on ``url`` (migrated first), in this process."""
+def service_runtime(name: str, url: str, jwt_secret: str) -> Any:
+    """The service ``name`` on ``url`` (migrated first), in this process."""
     from booster.bootstrap import bootstrap
     from booster.platform import spec
     from shared.config import Settings
     from shared.migrations import upgrade
 
-    upgrade(spec("registry"), url)
+    upgrade(spec(name), url)
     settings = Settings(
         environment="test",
         jwt_secret=jwt_secret,
-        database_urls={"registry": url},
+        database_urls={name: url},
         ratelimit_writes=None,  # as booster_env: no write limit on the bench's subject
     )
-    return bootstrap("registry", settings)
+    return bootstrap(name, settings)
+
+
+def registry_runtime(url: str, jwt_secret: str) -> Any:
+    """The registry on ``url`` (migrated first), in this process."""
+    return service_runtime("registry", url, jwt_secret)
+
+
+class EventsApi:
+    """A few calls to the events service, over HTTP, with ``token``."""
+
+    def __init__(self, port: int, token: str) -> None:
+        self.port = port
+        self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            payload = json.dumps(body) if body is not None else None
+            connection.request(method, path, body=payload, headers=self.headers)
+            response = connection.getresponse()
+            return response.status, json.loads(response.read() or b"null")
+        finally:
+            connection.close()
+
+    def published_event(self, **fields: Any) -> str:
+        """A new event, published: its id. ``fields`` go into ``POST /events`` over the
+        defaults: a two-day business trip to Lyon, 30 days from now, no seat limit."""
+        start = datetime.now(UTC) + timedelta(days=30)
+        status, event = self.call(
+            "POST",
+            "/api/v1/events",
+            {
+                "kind": "business_trip",
+                "title": "Business trip to Lyon",
+                "format": "in_person",
+                "starts_at": start.isoformat(),
+                "ends_at": (start + timedelta(days=2)).isoformat(),
+                "timezone": "Europe/Paris",
+                "city": "Lyon",
+                "country": "FR",
+                **fields,
+            },
+        )
+        assert status == 201, event
+        status, event = self.call("POST", f"/api/v1/events/{event['id']}/publish")
+        assert status == 200, event
+        return str(event["id"])
+
+
+def events_people(runtime: Any, count: int, name: str = "Racer") -> list[str]:
+    """``count`` new people in the events service's read copy (as the registry's events
+    put them there), through ``runtime`` (the events service in this process): their ids."""
+    from booster.catalogue import platform_catalogue
+    from services.events.handlers import keep_people
+
+    ids = [str(uuid.uuid4()) for _ in range(count)]
+    registered = [
+        platform_catalogue().make_event(
+            "registry.person.registered",
+            subject=person_id,
+            data={
+                "id": person_id,
+                "name": name,
+                "email": f"{person_id}@example.org",
+                "language": "fr",
+                "role": "cluster_manager",
+            },
+        )
+        for person_id in ids
+    ]
+    with runtime.uow.begin() as tx:
+        keep_people(registered, tx)
+    return ids
 
 
 # -- processes -----------------------------------------------------------------------------
@@ -206,15 +296,22 @@ class Process:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def start(self) -> Process:
+        """Start the process without waiting for it (``with`` then waits): several start
+        up at once."""
+        if self.popen is None:
+            self.popen = subprocess.Popen(
+                self.command,
+                cwd=ROOT,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=self._log,
+                stderr=subprocess.STDOUT,
+            )
+        return self
+
     def __enter__(self) -> Process:
-        self.popen = subprocess.Popen(
-            self.command,
-            cwd=ROOT,
-            env=self.env,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
+        self.start()
         try:
             if self.port is not None:
                 self.wait_http("/healthz")

@@ -11,6 +11,9 @@ audience and ``exp`` required) -- the way the library's documentation shows it:
 - :func:`fastapi_app` -- FastAPI with a sync endpoint, SQLAlchemy Core, a pydantic
   response model (served by uvicorn workers under gunicorn).
 
+The two Flask peers share :func:`_flask_peer` (the app, the JWT check, ``limit``, the
+query) and state only how they turn the rows into the response.
+
 Configured like the registry from ``BOOSTER_REGISTRY_DATABASE_URL`` and
 ``BOOSTER_JWT_SECRET``. They need the ``bench`` extra (FastAPI, uvicorn). gunicorn
 imports this module in the measured processes: imports stay inside the factories.
@@ -19,6 +22,7 @@ which name classes local to :func:`fastapi_app`.
 """
 
 import os
+from collections.abc import Callable, Sequence
 from typing import Any
 
 LIST_PATH = "/api/v1/clusters"
@@ -60,20 +64,16 @@ def _limit(raw: str | None) -> int:
     return value if 1 <= value <= 200 else -1
 
 
-def flask_marshmallow_app() -> Any:
-    """Plain Flask + SQLAlchemy Core + marshmallow."""
-    import json
-    from datetime import date
-
+def _flask_peer(name: str, render: Callable[[Sequence[Any], str | None], Any]) -> Any:
+    """A plain Flask app serving the list: the JWT verified with PyJWT, ``limit`` read,
+    the page queried with SQLAlchemy Core; ``render(rows, next_cursor)`` -- the rows shown
+    and the next page's cursor (``None``: the last page) -- makes the response."""
     import jwt
-    from flask import Flask, abort, jsonify, request
-
-    from services.registry.schemas import ClusterSchema
+    from flask import Flask, abort, request
 
     engine, statement = _query()
     _, secret = _config()
-    schema = ClusterSchema(many=True)
-    app = Flask("bench.flask_marshmallow")
+    app = Flask(f"bench.{name}")
 
     @app.get("/healthz")
     def healthz() -> Any:
@@ -81,7 +81,7 @@ def flask_marshmallow_app() -> Any:
 
     @app.get(LIST_PATH)
     def clusters() -> Any:
-        kind, _, token = request.headers.get("Authorization", "").partition(" ")
+        _, _, token = request.headers.get("Authorization", "").partition(" ")
         try:
             jwt.decode(
                 token,
@@ -98,8 +98,26 @@ def flask_marshmallow_app() -> Any:
         with engine.connect() as connection:
             rows = connection.execute(statement, {"limit": limit + 1}).all()
         shown = rows[:limit]
+        return render(shown, _cursor(shown[-1]) if len(rows) > limit else None)
+
+    return app
+
+
+def flask_marshmallow_app() -> Any:
+    """Plain Flask + SQLAlchemy Core + marshmallow: the rows as dicts dumped by the
+    registry's ``ClusterSchema``, ``jsonify``."""
+    import json
+    from datetime import date
+
+    from flask import jsonify
+
+    from services.registry.schemas import ClusterSchema
+
+    schema = ClusterSchema(many=True)
+
+    def render(rows: Sequence[Any], next_cursor: str | None) -> Any:
         items = []
-        for row in shown:
+        for row in rows:
             item = row._asdict()
             item["sectors"] = json.loads(item["sectors"])
             item["labels"] = [
@@ -112,46 +130,20 @@ def flask_marshmallow_app() -> Any:
                 for label in json.loads(item["labels"])
             ]
             items.append(item)
-        next_cursor = _cursor(shown[-1]) if len(rows) > limit else None
         return jsonify({"items": schema.dump(items), "next_cursor": next_cursor})
 
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app = _flask_peer("flask_marshmallow", render)
+    app.json.sort_keys = False
     return app
 
 
 def flask_orjson_app() -> Any:
-    """Plain Flask + SQLAlchemy Core + orjson."""
-    import jwt
+    """Plain Flask + SQLAlchemy Core + orjson: the dicts built by hand, one
+    ``orjson.dumps``."""
     import orjson
-    from flask import Flask, Response, abort, request
+    from flask import Response
 
-    engine, statement = _query()
-    _, secret = _config()
-    app = Flask("bench.flask_orjson")
-
-    @app.get("/healthz")
-    def healthz() -> Any:
-        return {"status": "ok"}
-
-    @app.get(LIST_PATH)
-    def clusters() -> Response:
-        kind, _, token = request.headers.get("Authorization", "").partition(" ")
-        try:
-            jwt.decode(
-                token,
-                secret,
-                algorithms=["HS256"],
-                audience=AUDIENCE,
-                options={"require": ["exp", "sub"]},
-            )
-        except jwt.InvalidTokenError:
-            abort(401)
-        limit = _limit(request.args.get("limit"))
-        if limit < 0:
-            abort(422)
-        with engine.connect() as connection:
-            rows = connection.execute(statement, {"limit": limit + 1}).all()
-        shown = rows[:limit]
+    def render(rows: Sequence[Any], next_cursor: str | None) -> Response:
         items = [
             {
                 "id": r.id,
@@ -172,13 +164,12 @@ def flask_orjson_app() -> Any:
                 "created_at": r.created_at,
                 "updated_at": r.updated_at,
             }
-            for r in shown
+            for r in rows
         ]
-        next_cursor = _cursor(shown[-1]) if len(rows) > limit else None
         body = orjson.dumps({"items": items, "next_cursor": next_cursor})
         return Response(body + b"\n", mimetype="application/json")
 
-    return app
+    return _flask_peer("flask_orjson", render)
 
 
 def fastapi_app() -> Any:

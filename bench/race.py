@@ -16,20 +16,18 @@ place on the waitlist, every request answered 201.
 
 from __future__ import annotations
 
-import http.client
-import json
 import tempfile
 import threading
 import time
-import uuid
 from collections import Counter
 from contextlib import ExitStack
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench.apps import (
+    EventsApi,
     Process,
     booster_env,
+    events_people,
     free_port,
     gunicorn_command,
     quiet_logs,
@@ -43,69 +41,9 @@ SEATS = 10
 THREADS_PER_WORKER = 25
 
 
-class EventsApi:
-    """A few calls to the events service, over HTTP."""
-
-    def __init__(self, port: int, token: str) -> None:
-        self.port = port
-        self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-
-    def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        try:
-            payload = json.dumps(body) if body is not None else None
-            connection.request(method, path, body=payload, headers=self.headers)
-            response = connection.getresponse()
-            return response.status, json.loads(response.read() or b"null")
-        finally:
-            connection.close()
-
-    def published_trip(self) -> str:
-        start = datetime.now(UTC) + timedelta(days=30)
-        status, event = self.call(
-            "POST",
-            "/api/v1/events",
-            {
-                "kind": "business_trip",
-                "title": "Race to Lyon",
-                "format": "in_person",
-                "starts_at": start.isoformat(),
-                "ends_at": (start + timedelta(days=2)).isoformat(),
-                "timezone": "Europe/Paris",
-                "capacity": SEATS,
-                "city": "Lyon",
-                "country": "FR",
-            },
-        )
-        assert status == 201, event
-        status, event = self.call("POST", f"/api/v1/events/{event['id']}/publish")
-        assert status == 200, event
-        return event["id"]
-
-
-def _people(runtime: Any, count: int) -> list[str]:
-    """New people in the events service's read copy (as the registry's events put them)."""
-    from booster.catalogue import platform_catalogue
-    from services.events.handlers import keep_people
-
-    ids = [str(uuid.uuid4()) for _ in range(count)]
-    registered = [
-        platform_catalogue().make_event(
-            "registry.person.registered",
-            subject=person_id,
-            data={
-                "id": person_id,
-                "name": "Racer",
-                "email": f"{person_id}@example.org",
-                "language": "fr",
-                "role": "cluster_manager",
-            },
-        )
-        for person_id in ids
-    ]
-    with runtime.uow.begin() as tx:
-        keep_people(registered, tx)
-    return ids
+def _trip(api: EventsApi) -> str:
+    """A published business trip with ``SEATS`` seats: its id."""
+    return api.published_event(title="Race to Lyon", capacity=SEATS)
 
 
 def _all_at_once(api: EventsApi, targets: list[tuple[str, str]]) -> tuple[float, list, list]:
@@ -186,19 +124,19 @@ def run(report: Report, sizes: Sizes) -> None:
         race_latency: list[float] = []
         base_latency: list[float] = []
         wrong: list[str] = []
-        _all_at_once(api, [(api.published_trip(), p) for p in _people(runtime, RACERS)])  # warm
+        _all_at_once(api, [(_trip(api), p) for p in events_people(runtime, RACERS)])  # warm
         for _ in range(rounds):
-            trip = api.published_trip()
+            trip = _trip(api)
             total, latencies, answers = _all_at_once(
-                api, [(trip, person) for person in _people(runtime, RACERS)]
+                api, [(trip, person) for person in events_people(runtime, RACERS)]
             )
             race_ms.append(total)
             race_latency += latencies
             if problem := check_race(answers):
                 wrong.append(problem)
-            trips = [api.published_trip() for _ in range(RACERS)]
+            trips = [_trip(api) for _ in range(RACERS)]
             total, latencies, answers = _all_at_once(
-                api, list(zip(trips, _people(runtime, RACERS), strict=True))
+                api, list(zip(trips, events_people(runtime, RACERS), strict=True))
             )
             base_ms.append(total)
             base_latency += latencies

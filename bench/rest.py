@@ -13,7 +13,10 @@ All run at once under the same gunicorn settings (2 workers on loopback; uvicorn
 workers for FastAPI) and are loaded by wrk with the same request, token included, in
 turn, in short slices (ABBA...), so that what else the machine does meanwhile weighs on
 every side alike. ``GET /clusters?limit=20`` is measured against every peer,
-``GET /clusters/{id}`` against the bare app.
+``GET /clusters/{id}`` against the bare app, and so is ``GET /events/{id}``: the events
+service (its own database, as ``service_app('events')`` builds it) serving a published
+business trip set up over HTTP (description, agenda, sectors, seats, a few people
+registered).
 
 The in-process breakdown (request logs off) says where a request's time goes: the
 whole request, ``/healthz``, the same request answering an empty page (the page
@@ -32,6 +35,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -41,12 +45,15 @@ from bench import scale
 from bench.apps import (
     BARE_BODY_ENV,
     BARE_DETAIL_ENV,
+    BARE_EVENT_ENV,
     GUNICORN_WORKERS,
+    EventsApi,
     Process,
     WrkResult,
     booster_env,
     combine,
     cpu_ms_per_request,
+    events_people,
     free_port,
     get,
     gunicorn_command,
@@ -55,6 +62,7 @@ from bench.apps import (
     registry_runtime,
     round_ratios,
     secret,
+    service_runtime,
     timed_cpu,
     token,
     wrk,
@@ -78,6 +86,9 @@ PATH = "/api/v1/clusters?limit=20"
 WARM_UP_SECONDS = 1
 BREAKDOWN_CALLS = 200
 EMPTY_PAGE: dict[str, Any] = {"items": [], "next_cursor": None}
+EVENTS_SCOPES = "events:read events:write"
+EVENT_SEATS = 40
+EVENT_REGISTRATIONS = 8
 
 
 @dataclass(frozen=True)
@@ -178,6 +189,49 @@ def breakdown(runtime: Runtime, bearer: str, jwt_secret: str) -> dict[str, float
     return costs
 
 
+def published_event(api: EventsApi, runtime: Runtime) -> str:
+    """A business trip as an organiser publishes it (``EventsApi``, over HTTP): two days,
+    a description, a five-item agenda, sectors, a host, ``EVENT_SEATS`` seats and
+    ``EVENT_REGISTRATIONS`` people registered. Its id."""
+    start = (datetime.now(UTC) + timedelta(days=45)).replace(
+        hour=7, minute=30, second=0, microsecond=0
+    )
+    agenda = [
+        (1, "Welcome and presentation of the delegation", "Claire Martin"),
+        (3, "Visit of the composite materials platform", None),
+        (6, "B2B meetings with the host cluster's members", None),
+        (25, "Round table: certification and market access", "Youssef El Amrani"),
+        (29, "Closing and follow-up of the contacts made", "Claire Martin"),
+    ]
+    event_id = api.published_event(
+        title="Aerospace and advanced materials delegation to Toulouse",
+        starts_at=start.isoformat(),
+        ends_at=(start + timedelta(days=1, hours=10)).isoformat(),
+        capacity=EVENT_SEATS,
+        city="Toulouse",
+        registration_closes_at=(start - timedelta(days=7)).isoformat(),
+        description=(
+            "Two days with the aerospace cluster of Occitania for the members of our "
+            "clusters working on composite materials, surface treatments and embedded "
+            "systems: site visits, pre-arranged business meetings and a round table on "
+            "certification. Travel and accommodation are booked by each participant; the "
+            "programme, the meetings and the transfers on site are organised by the host."
+        ),
+        agenda=[
+            {"starts_at": (start + timedelta(hours=h)).isoformat(), "title": t, "speaker": who}
+            for h, t, who in agenda
+        ],
+        sectors=["Aerospace", "Advanced materials", "Embedded systems"],
+        host_organisation="Aerospace Valley",
+    )
+    for person_id in events_people(runtime, EVENT_REGISTRATIONS, name="Delegate"):
+        status, registration = api.call(
+            "POST", f"/api/v1/events/{event_id}/registrations", {"person_id": person_id}
+        )
+        assert status == 201, registration
+    return event_id
+
+
 def warm_up(url: str, bearer: str, script: str | None = None) -> None:
     wrk(url, WARM_UP_SECONDS, token=bearer, script=script)
 
@@ -217,6 +271,7 @@ def _load(
 def run(report: Report, sizes: Sizes) -> None:
     jwt_secret = secret()
     bearer = token(jwt_secret)
+    events_bearer = token(jwt_secret, EVENTS_SCOPES)
     rounds, seconds = slice_seconds(sizes.rest_seconds)
     with ExitStack() as stack:
         url = stack.enter_context(fresh_database("bench_rest"))
@@ -232,6 +287,17 @@ def run(report: Report, sizes: Sizes) -> None:
             BOOSTER_BROKER_URL=BROKER_URL,
             BOOSTER_VAR_DIR=tmp,
         )
+        events_url = stack.enter_context(fresh_database("bench_rest_events"))
+        events_runtime = service_runtime("events", events_url, jwt_secret)
+        stack.callback(events_runtime.database.dispose)
+        events_port = free_port()
+        events = Process(
+            gunicorn_command("service_app('events')", events_port),
+            {**env, "BOOSTER_EVENTS_DATABASE_URL": events_url},
+            events_port,
+        )
+        stack.callback(events.stop)
+        events.start()  # it starts up while the registry does; entered (ready) below
         port = free_port()
         servers: dict[str, Process] = {}
         servers["registry"] = stack.enter_context(
@@ -240,12 +306,18 @@ def run(report: Report, sizes: Sizes) -> None:
         body = get(servers["registry"].base_url + PATH, bearer)
         detail_path = f"/api/v1/clusters/{data.cluster_id}"
         detail = get(servers["registry"].base_url + detail_path, bearer)
+        stack.enter_context(events)
+        event_id = published_event(EventsApi(events_port, events_bearer), events_runtime)
+        event_path = f"/api/v1/events/{event_id}"
+        event = get(events.base_url + event_path, events_bearer)
         (Path(tmp) / "clusters.json").write_bytes(body)
         (Path(tmp) / "cluster.json").write_bytes(detail)
+        (Path(tmp) / "event.json").write_bytes(event)
         bare_env = {
             **env,
             BARE_BODY_ENV: str(Path(tmp) / "clusters.json"),
             BARE_DETAIL_ENV: str(Path(tmp) / "cluster.json"),
+            BARE_EVENT_ENV: str(Path(tmp) / "event.json"),
         }
         port = free_port()
         servers["bare"] = stack.enter_context(
@@ -258,12 +330,14 @@ def run(report: Report, sizes: Sizes) -> None:
             )
             servers[peer.key] = stack.enter_context(Process(command, env, port))
         for name, server in servers.items():
-            theirs = get(server.base_url + PATH, bearer)
+            served = get(server.base_url + PATH, bearer)
             same_bytes = next((p.same_bytes for p in PEERS if p.key == name), True)
-            if not _same_page(body, theirs, same_bytes):
+            if not _same_page(body, served, same_bytes):
                 raise RuntimeError(f"{name} does not serve the registry's page")
         if get(servers["bare"].base_url + detail_path, bearer) != detail:
             raise RuntimeError("the bare app does not serve the registry's detail bytes")
+        if get(servers["bare"].base_url + event_path, events_bearer) != event:
+            raise RuntimeError("the bare app does not serve the events service's detail bytes")
         for server in servers.values():
             warm_up(server.base_url + PATH, bearer)
         lists, list_slices, list_cpu = _load(servers, PATH, seconds, rounds, bearer)
@@ -271,6 +345,12 @@ def run(report: Report, sizes: Sizes) -> None:
         for server in pair.values():
             warm_up(server.base_url + detail_path, bearer)
         details, detail_slices, detail_cpu = _load(pair, detail_path, seconds, rounds, bearer)
+        pair = {"events": events, "bare": servers["bare"]}
+        for server in pair.values():
+            warm_up(server.base_url + event_path, events_bearer)
+        event_loads, event_slices, event_cpu = _load(
+            pair, event_path, seconds, rounds, events_bearer
+        )
 
     setting = (
         f"gunicorn {GUNICORN_WORKERS} workers each, wrk -t2 -c32, "
@@ -362,6 +442,31 @@ def run(report: Report, sizes: Sizes) -> None:
                 "bare": bare_detail.summary(),
                 "round_ratios": round_ratios(detail_slices["registry"], detail_slices["bare"]),
                 "cpu_ms_per_request": detail_cpu_ms,
+            },
+        )
+    )
+    ours_event, bare_event = event_loads["events"], event_loads["bare"]
+    event_cpu_ms = {n: cpu_ms_per_request(event_cpu[n], event_loads[n]) for n in event_loads}
+    report.add(
+        Result(
+            "rest",
+            "GET /events/{id}",
+            ours_event.ok_per_second,
+            "req/s",
+            bare_event.ok_per_second,
+            "bare Flask, same bytes",
+            goal=">= 0.35x",
+            met=ours_event.ok_per_second >= 0.35 * bare_event.ok_per_second,
+            notes=(
+                f"a published business trip (description, agenda, {EVENT_SEATS} seats, "
+                f"{EVENT_REGISTRATIONS} registered): {len(event):,}-byte body with its ETag; "
+                f"{setting}"
+            ),
+            extra={
+                "events": ours_event.summary(),
+                "bare": bare_event.summary(),
+                "round_ratios": round_ratios(event_slices["events"], event_slices["bare"]),
+                "cpu_ms_per_request": event_cpu_ms,
             },
         )
     )

@@ -194,18 +194,27 @@ class Projection:
 
 # -- connections --------------------------------------------------------------------------
 _readers: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
+PREPARE_AFTER = 5
 
 
 def reader_engine(database: Database) -> Engine:
     """The engine of ``database``'s reads, made once: on PostgreSQL a pool of its own
     whose connections are in autocommit from their first use (switching a pooled
     connection to autocommit and back on every checkout costs more than the rest of
-    the checkout), disposed with the database's engine; on SQLite the same pool in
-    autocommit (no ``BEGIN IMMEDIATE``, so reads never wait for the write lock)."""
+    the checkout), disposed with the database's engine, and whose statements are
+    prepared on the server from their :data:`PREPARE_AFTER`-th run on a connection
+    (the read path's statements are built once and run all day: parsing and planning
+    one again cost more than the rest of the query, 234 against 99 µs for a cluster by
+    id); on SQLite the same pool in autocommit (no ``BEGIN IMMEDIATE``, so reads never
+    wait for the write lock)."""
     engine = _readers.get(database.engine)
     if engine is None:
         if database.dialect == "postgresql":
-            reader = make_engine(database.url, isolation_level="AUTOCOMMIT")
+            reader = make_engine(
+                database.url,
+                isolation_level="AUTOCOMMIT",
+                connect_args={"prepare_threshold": PREPARE_AFTER},
+            )
             event.listen(database.engine, "engine_disposed", lambda _: reader.dispose())
             engine = reader
         else:
