@@ -16,8 +16,8 @@ from booster.platform import spec
 from shared.auth import mint_token
 from shared.config import Settings
 from shared.events.envelope import CloudEvent
-from shared.migrations import upgrade
 from shared.service import Runtime
+from shared.testing import migrated
 
 TEST_RATE_LIMIT = "100000/minute"
 
@@ -51,7 +51,7 @@ def service_harness(
     name: str, database_url: str, var_dir: Path, secret: str
 ) -> Iterator[ServiceHarness]:
     """Migrate ``name``'s database at ``database_url`` and build its app."""
-    upgrade(spec(name), database_url)
+    migrated(spec(name), database_url)
     settings = Settings(
         environment="test",
         var_dir=var_dir,

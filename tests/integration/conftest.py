@@ -19,8 +19,7 @@ from booster.platform import spec
 from booster.testing import ServiceHarness
 from services.events.operations import MEETINGS
 from shared.config import BusSettings, Settings
-from shared.migrations import upgrade
-from shared.testing import fresh_postgres_database
+from shared.testing import fresh_postgres_database, migrated
 from tests.conftest import TEST_SECRET
 from tests.integration.demo import Demo
 
@@ -90,7 +89,7 @@ def running_platform(
         runtimes = {}
         for name in names:
             url = stack.enter_context(fresh_postgres_database(admin_url))
-            upgrade(spec(name), url)
+            migrated(spec(name), url)
             runtimes[name] = bootstrap(
                 name,
                 Settings(
