@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 from sqlalchemy import bindparam, exists
 
-from services.events.adapters.repository import _PARTICIPANT_COUNTRY, _POSITION
+from services.events.adapters.repository import PARTICIPANT_COUNTRY, WAITLIST_POSITION
 from services.events.adapters.tables import clusters, event_sectors, events, people, registrations
 from services.events.domain.model import EventStatus
 from shared.reads import Filter, From, Listing, Lookup, Order, Projection, aware, by_time
@@ -88,7 +88,7 @@ _REGISTRATION_FIELDS = {
     "event_id": registrations.c.event_id,
     "person_id": registrations.c.person_id,
     "status": registrations.c.status,
-    "waitlist_position": _POSITION,
+    "waitlist_position": WAITLIST_POSITION,
     "created_at": From(aware, registrations.c.created_at),
     "promoted_at": From(_aware_or_none, registrations.c.promoted_at),
     "cancelled_at": From(_aware_or_none, registrations.c.cancelled_at),
@@ -102,7 +102,7 @@ PARTICIPANT = Projection(
         _person,
         people.c.name,
         people.c.email,
-        _PARTICIPANT_COUNTRY,
+        PARTICIPANT_COUNTRY,
         people.c.cluster_id,
         clusters.c.name,
     ),
@@ -147,7 +147,7 @@ PARTICIPANTS = Listing(
     where=[registrations.c.event_id == bindparam("event_id")],
     filters={
         "status": registrations.c.status == bindparam("status"),
-        "country": _PARTICIPANT_COUNTRY == bindparam("country"),
+        "country": PARTICIPANT_COUNTRY == bindparam("country"),
         "cluster_id": people.c.cluster_id == bindparam("cluster_id"),
     },
 )

@@ -186,7 +186,7 @@ class SqlRegistrations(Registrations):
         if query.status:
             statement = statement.where(registrations.c.status == query.status.value)
         if query.country:
-            statement = statement.where(_PARTICIPANT_COUNTRY == query.country)
+            statement = statement.where(PARTICIPANT_COUNTRY == query.country)
         if query.cluster_id:
             statement = statement.where(people.c.cluster_id == query.cluster_id)
         if after is not None:
@@ -388,15 +388,18 @@ def _waitlist_position() -> Any:
     )
 
 
-_POSITION = _waitlist_position()
-_PLACED = select(registrations, _POSITION)
-_PARTICIPANT_COUNTRY = func.coalesce(people.c.country, clusters.c.country)
+WAITLIST_POSITION = _waitlist_position()
+"""A registration's place on its event's waitlist (None unless waitlisted); the read
+path (``adapters.reads``) selects the same expressions."""
+_PLACED = select(registrations, WAITLIST_POSITION)
+PARTICIPANT_COUNTRY = func.coalesce(people.c.country, clusters.c.country)
+"""A participant's country: their own, else their cluster's."""
 _PARTICIPANTS = select(
     registrations,
-    _POSITION,
+    WAITLIST_POSITION,
     people.c.name.label("person_name"),
     people.c.email.label("person_email"),
-    _PARTICIPANT_COUNTRY.label("person_country"),
+    PARTICIPANT_COUNTRY.label("person_country"),
     people.c.cluster_id.label("person_cluster_id"),
     clusters.c.name.label("cluster_name"),
 ).select_from(
@@ -404,7 +407,9 @@ _PARTICIPANTS = select(
         clusters, clusters.c.id == people.c.cluster_id
     )
 )
-_OWN = select(registrations, _POSITION).join(events, events.c.id == registrations.c.event_id)
+_OWN = select(registrations, WAITLIST_POSITION).join(
+    events, events.c.id == registrations.c.event_id
+)
 _PERSON_COLUMNS = ("name", "email", "language", "cluster_id", "country")
 _CLUSTER_COLUMNS = ("name", "country")
 
