@@ -7,12 +7,15 @@
 
 Handlers only write rows in the consumer's transaction (never email or HTTP: the
 consumer may run them more than once before a commit succeeds); the sender
-(``sender.py``) delivers what they stage.
+(``sender.py``) delivers what they stage. Each row keeps the correlation of the event
+that staged it (the sender's events about it carry it): a batch handler, which the
+consumer runs under the first event's correlation, stages each event under its own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 
 from services.notifications import operations as ops
 from services.notifications.domain.commands import (
@@ -25,6 +28,7 @@ from services.notifications.domain.model import RecipientChange
 from services.notifications.domain.ports import NotificationsTx
 from services.notifications.domain.routing import RULES
 from services.notifications.rendering import JinjaRenderer
+from shared import context
 from shared.bus.consumer import Handler, batched
 from shared.events import CloudEvent
 
@@ -44,11 +48,17 @@ def _notify(event_: CloudEvent, tx: NotificationsTx) -> None:
     ops.notify(tx, Notify(event_.id, event_.type, event_.data, event_.occurred_at), RENDERER)
 
 
+def _caused_by(event_: CloudEvent) -> AbstractContextManager[context.Correlation]:
+    """The correlation of one event of a batch (the consumer enters the first one's)."""
+    return context.correlated(event_.correlationid, event_.traceparent)
+
+
 def people_registered(events: Sequence[CloudEvent], tx: NotificationsTx) -> None:
     """registry.person.registered: keep the copies (one statement), then welcome each."""
     ops.keep_recipients(tx, KeepRecipients(tuple(_change(e) for e in events)))
     for event_ in events:
-        _notify(event_, tx)
+        with _caused_by(event_):
+            _notify(event_, tx)
 
 
 def people_updated(events: Sequence[CloudEvent], tx: NotificationsTx) -> None:
@@ -73,7 +83,8 @@ def fan_out(events: Sequence[CloudEvent], tx: NotificationsTx) -> None:
     if not active:
         return
     for event_ in events:
-        ops.fan_out(tx, FanOut(event_.id, event_.type, event_.to_json()), active)
+        with _caused_by(event_):
+            ops.fan_out(tx, FanOut(event_.id, event_.type, event_.to_json()), active)
 
 
 HANDLERS: Mapping[str, Handler] = {

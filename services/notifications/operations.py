@@ -12,7 +12,9 @@ Three kinds of work:
   ``claim_webhooks`` lease what is due in one short transaction, the sender tries each
   outside it, and ``record_email_attempt`` / ``record_webhook_attempt`` log the attempt
   and decide (sent, retry later with back-off, failed for good; a webhook subscription
-  failing for long is disabled), each in a transaction with its event.
+  failing for long is disabled), each in a transaction with its event. That event
+  carries the correlation of the work that staged the row (kept with it at staging),
+  not the sender's.
 - **Requests** from the HTTP API: the inbox, preferences, webhook subscriptions,
   deliveries and template previews.
 """
@@ -21,7 +23,8 @@ from __future__ import annotations
 
 import base64
 import secrets
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -75,6 +78,7 @@ from services.notifications.domain.ports import (
     Renderer,
 )
 from services.notifications.domain.routing import RULES, appointment
+from shared import context
 from shared.errors import Conflict, NotFound, PlatformError, PreconditionFailed
 
 
@@ -115,6 +119,7 @@ def notify(tx: NotificationsTx, command: Notify, renderer: Renderer) -> list[Not
     meeting = appointment(command.event_type, command.data, _sequence(command.time))
     if meeting is not None and rule.invitation is not None:
         calendar = renderer.calendar(meeting, rule.invitation.value)
+    caused_by = _work_in_hand()
     staged: list[Notification] = []
     for person_id in person_ids:
         recipient = recipients[person_id]
@@ -133,7 +138,7 @@ def notify(tx: NotificationsTx, command: Notify, renderer: Renderer) -> list[Not
             command.event_type, language_of(recipient.language), command.data, recipient
         )
         staged.extend(
-            _notification(command, recipient, channel, rendered, calendar, at)
+            _notification(command, recipient, channel, rendered, calendar, at, caused_by)
             for channel in channels
         )
     tx.notifications.stage(staged)
@@ -153,6 +158,7 @@ def _notification(
     rendered: Rendered,
     calendar: str | None,
     at: datetime,
+    caused_by: tuple[str | None, str | None],
 ) -> Notification:
     email = channel is Channel.EMAIL
     return Notification(
@@ -171,6 +177,8 @@ def _notification(
         calendar=calendar if email else None,
         next_attempt_at=at if email else None,
         sent_at=None if email else at,
+        correlation_id=caused_by[0],
+        traceparent=caused_by[1],
     )
 
 
@@ -180,6 +188,7 @@ def fan_out(
     """Stage a delivery of the event to each active subscription whose patterns match
     (``subscriptions``: the active ones, if the caller read them already)."""
     at = now()
+    correlation_id, traceparent = _work_in_hand()
     active = tx.subscriptions.active() if subscriptions is None else subscriptions
     deliveries = [
         WebhookDelivery(
@@ -190,11 +199,33 @@ def fan_out(
             body=command.body,
             created_at=at,
             next_attempt_at=at,
+            correlation_id=correlation_id,
+            traceparent=traceparent,
         )
         for subscription in active
         if subscription.matches(command.event_type)
     ]
     return tx.deliveries.stage(deliveries) if deliveries else 0
+
+
+def _work_in_hand() -> tuple[str | None, str | None]:
+    """The correlation id and span of the work in hand (the consumed event), kept with
+    what it stages so that the sender's events about it later carry them."""
+    correlation = context.current()
+    if correlation is None:
+        return None, None
+    return correlation.correlation_id, correlation.traceparent
+
+
+@contextmanager
+def _caused_by(correlation_id: str | None, traceparent: str | None) -> Iterator[None]:
+    """Emit under the correlation stored with a notification or delivery (its events
+    then carry it); one staged without any keeps the sender's context (a fresh id)."""
+    if correlation_id is None:
+        yield
+        return
+    with context.correlated(correlation_id, traceparent):
+        yield
 
 
 # -- sending (the sender loop) -------------------------------------------------------------
@@ -238,22 +269,23 @@ def record_email_attempt(
                 last_error=truncated(outcome.detail),
             )
         tx.notifications.save(settled)
-        if settled.status is DeliveryStatus.SENT:
-            tx.emit(
-                "notifications.notification.sent",
-                subject=settled.id,
-                data=_notification_data(settled),
-            )
-        elif settled.status is DeliveryStatus.FAILED:
-            tx.emit(
-                "notifications.notification.failed",
-                subject=settled.id,
-                data={
-                    **_notification_data(settled),
-                    "permanent": outcome.permanent,
-                    "error": settled.last_error or "",
-                },
-            )
+        with _caused_by(settled.correlation_id, settled.traceparent):
+            if settled.status is DeliveryStatus.SENT:
+                tx.emit(
+                    "notifications.notification.sent",
+                    subject=settled.id,
+                    data=_notification_data(settled),
+                )
+            elif settled.status is DeliveryStatus.FAILED:
+                tx.emit(
+                    "notifications.notification.failed",
+                    subject=settled.id,
+                    data={
+                        **_notification_data(settled),
+                        "permanent": outcome.permanent,
+                        "error": settled.last_error or "",
+                    },
+                )
         return settled
 
 
@@ -343,18 +375,20 @@ def record_webhook_attempt(
         if health != subscription:
             tx.subscriptions.save(health, subscription.version)
         if subscription.active and not health.active:
-            tx.emit(
-                "notifications.webhook.disabled",
-                subject=health.id,
-                data={
-                    "id": health.id,
-                    "description": health.description,
-                    "types": list(health.types),
-                    "failures": health.failures,
-                    "failing_since": (health.failing_since or at).isoformat(),
-                    "last_error": settled.last_error or "",
-                },
-            )
+            # caused by the failing delivery: it carries the work that staged it
+            with _caused_by(settled.correlation_id, settled.traceparent):
+                tx.emit(
+                    "notifications.webhook.disabled",
+                    subject=health.id,
+                    data={
+                        "id": health.id,
+                        "description": health.description,
+                        "types": list(health.types),
+                        "failures": health.failures,
+                        "failing_since": (health.failing_since or at).isoformat(),
+                        "last_error": settled.last_error or "",
+                    },
+                )
         return settled
 
 

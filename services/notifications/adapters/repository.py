@@ -291,6 +291,8 @@ def _notification_values(n: Notification) -> dict[str, Any]:
         "created_at": n.created_at,
         "sent_at": n.sent_at,
         "read_at": n.read_at,
+        "correlation_id": n.correlation_id,
+        "traceparent": n.traceparent,
     }
 
 
@@ -314,6 +316,8 @@ def _notification(row: Row[Any]) -> Notification:
         last_error=row.last_error,
         sent_at=utc(row.sent_at),
         read_at=utc(row.read_at),
+        correlation_id=row.correlation_id,
+        traceparent=row.traceparent,
     )
 
 
@@ -498,6 +502,8 @@ def _delivery_values(d: WebhookDelivery) -> dict[str, Any]:
         "last_error": d.last_error,
         "created_at": d.created_at,
         "delivered_at": d.delivered_at,
+        "correlation_id": d.correlation_id,
+        "traceparent": d.traceparent,
     }
 
 
@@ -515,6 +521,8 @@ def _delivery(row: Row[Any]) -> WebhookDelivery:
         last_status_code=row.last_status_code,
         last_error=row.last_error,
         delivered_at=utc(row.delivered_at),
+        correlation_id=row.correlation_id,
+        traceparent=row.traceparent,
     )
 
 

@@ -67,6 +67,9 @@ notifications = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("sent_at", DateTime(timezone=True)),
     Column("read_at", DateTime(timezone=True)),
+    # the correlation of the work that staged it (its sent/failed events carry it)
+    Column("correlation_id", String(128)),
+    Column("traceparent", String(55)),
     # one notification per event, person and channel, however often the event arrives
     UniqueConstraint(
         "event_id", "person_id", "channel", name="uq_notifications_event_id_person_id_channel"
@@ -115,6 +118,9 @@ deliveries = Table(
     Column("last_error", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("delivered_at", DateTime(timezone=True)),
+    # the correlation of the work that staged it (a webhook.disabled event carries it)
+    Column("correlation_id", String(128)),
+    Column("traceparent", String(55)),
     # one delivery per subscription and event, however often the event arrives
     UniqueConstraint(
         "subscription_id", "event_id", name="uq_webhook_deliveries_subscription_id_event_id"

@@ -194,6 +194,11 @@ class Notification:
     last_error: str | None = None
     sent_at: datetime | None = None
     read_at: datetime | None = None
+    correlation_id: str | None = None
+    """The correlation of the work that staged it (the consumed event's): its
+    ``notifications.notification.sent`` / ``.failed`` carry it (None: a fresh one)."""
+    traceparent: str | None = None
+    """That work's span, the parent of the span its events are sent under."""
 
     @property
     def read(self) -> bool:
@@ -360,6 +365,10 @@ class WebhookDelivery:
     last_status_code: int | None = None
     last_error: str | None = None
     delivered_at: datetime | None = None
+    correlation_id: str | None = None
+    """The correlation of the work that staged it: a ``notifications.webhook.disabled``
+    it leads to carries it (None: a fresh one)."""
+    traceparent: str | None = None
 
 
 # -- topic patterns ------------------------------------------------------------------

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from services.notifications import handlers
 from services.notifications import operations as ops
 from services.notifications.domain.commands import (
     CreateSubscription,
@@ -21,12 +22,14 @@ from services.notifications.domain.model import (
     Channel,
     DeliveryStatus,
     DisableRule,
+    Notification,
     Outcome,
     WebhookStatus,
     now,
 )
+from shared import context
 from shared.errors import Conflict, InvalidInput
-from tests.unit.notifications.conftest import Uow, known, notify, pair, person
+from tests.unit.notifications.conftest import Uow, known, make, notify, pair, person
 
 LEASE = timedelta(minutes=5)
 PUBLIC = "https://hooks.example.org/booster"
@@ -257,3 +260,112 @@ def test_without_smtp_emails_wait_and_webhooks_still_go(uow: Uow) -> None:
         for n in uow.tx.notifications.rows.values()
         if n.channel is Channel.EMAIL
     )
+
+
+# -- the correlation of the work that staged a notification or delivery ---------------
+def _trace_id(traceparent: str | None) -> str:
+    assert traceparent is not None
+    return traceparent.split("-")[1]
+
+
+def test_staging_keeps_the_correlation_of_the_work_in_hand(uow: Uow) -> None:
+    known(uow, person("mentor"), person("mentee"))
+    _subscribe(uow)
+    with context.correlated("work-1") as work:
+        staged = notify(uow, pair())
+        with uow.begin() as tx:
+            ops.fan_out(tx, FanOut("event-1", "mentoring.pair.matched", "{}"))
+    assert staged and {(n.correlation_id, n.traceparent) for n in staged} == {
+        ("work-1", work.traceparent)
+    }
+    stored = list(uow.tx.notifications.rows.values()) + list(uow.tx.deliveries.rows.values())
+    assert {(row.correlation_id, row.traceparent) for row in stored} == {
+        ("work-1", work.traceparent)
+    }
+
+
+def test_staged_outside_any_work_keeps_no_correlation(uow: Uow) -> None:
+    assert context.current() is None
+    staged: Notification = uow.tx.notifications.rows[_email(uow)]
+    assert staged.correlation_id is None and staged.traceparent is None
+
+
+def test_the_sent_and_failed_events_carry_the_staging_correlation(uow: Uow) -> None:
+    with context.correlated("work-1") as work:
+        email_id = _email(uow)
+    mentee = next(
+        n.id
+        for n in uow.tx.notifications.rows.values()
+        if n.channel is Channel.EMAIL and n.person_id == "mentee"
+    )
+    at = now()
+    # the sender runs under its own correlation (or none): the events take the stored one
+    with context.correlated("sender-round"):
+        ops.record_email_attempt(uow, RecordAttempt(email_id, Outcome(ok=True), at))
+        ops.record_email_attempt(
+            uow, RecordAttempt(mentee, Outcome(ok=False, permanent=True, detail="550"), at)
+        )
+    assert context.current() is None
+    assert uow.types() == ["notifications.notification.sent", "notifications.notification.failed"]
+    for event_ in uow.events:
+        assert event_.correlationid == "work-1"
+        # a span of the same trace, a child of the staging work's
+        assert _trace_id(event_.traceparent) == _trace_id(work.traceparent)
+        assert event_.traceparent != work.traceparent
+
+
+def test_a_row_staged_without_correlation_is_announced_under_a_fresh_one(uow: Uow) -> None:
+    email_id = _email(uow)
+    ops.record_email_attempt(uow, RecordAttempt(email_id, Outcome(ok=True), now()))
+    [event_] = uow.events
+    assert event_.correlationid is None  # as before (a consumer of it starts a fresh id)
+    with context.correlated("sender-round"):
+        second = next(
+            n.id
+            for n in uow.tx.notifications.rows.values()
+            if n.channel is Channel.EMAIL and n.id != email_id
+        )
+        ops.record_email_attempt(uow, RecordAttempt(second, Outcome(ok=True), now()))
+    assert uow.events[-1].correlationid == "sender-round"
+
+
+def test_a_webhook_disabled_carries_the_correlation_of_the_failing_delivery(uow: Uow) -> None:
+    with context.correlated("work-2"):
+        delivery_id = _delivery(uow)
+    at = now()
+    for minutes in (0, 2):
+        ops.record_webhook_attempt(
+            uow,
+            RecordAttempt(delivery_id, Outcome(ok=False), at + timedelta(minutes=minutes)),
+            Backoff((1,) * 10),
+            DisableRule(failures=2, seconds=60),
+        )
+    [event_] = uow.events
+    assert event_.type == "notifications.webhook.disabled"
+    assert event_.correlationid == "work-2"
+
+
+def test_a_batch_handler_stages_each_event_under_its_own_correlation(uow: Uow) -> None:
+    _subscribe(uow, "registry.#")
+    batch = []
+    for person_id in ("p1", "p2"):
+        with context.correlated(f"corr-{person_id}"):
+            batch.append(
+                make(
+                    "registry.person.registered",
+                    person_id,
+                    id=person_id,
+                    name=f"Person {person_id}",
+                    email=f"{person_id}@example.org",
+                    language="en",
+                    role="cluster_manager",
+                )
+            )
+    # the consumer runs a batch handler under the first event's correlation
+    with context.correlated(batch[0].correlationid, batch[0].traceparent), uow.begin() as tx:
+        handlers.people_registered(batch, tx)
+        handlers.fan_out(batch, tx)
+    notified = {(n.person_id, n.correlation_id) for n in uow.tx.notifications.rows.values()}
+    assert notified == {("p1", "corr-p1"), ("p2", "corr-p2")}
+    fanned = {(d.event_id, d.correlation_id) for d in uow.tx.deliveries.rows.values()}
+    assert fanned == {(batch[0].id, "corr-p1"), (batch[1].id, "corr-p2")}
