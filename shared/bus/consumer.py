@@ -55,7 +55,9 @@ BATCH_ATTRIBUTE = "booster_batch"
 
 def batched(handler: BatchHandler) -> Handler:
     """Mark a handler that takes a list of events, e.g. to write a read copy in one
-    statement. It gets runs of consecutive events (order kept), never a mix of types."""
+    statement. It gets runs of consecutive events (order kept), never a mix of types.
+    It runs under the first event's correlation: one that stages or emits something per
+    event enters each event's own (``context.correlated(e.correlationid, e.traceparent)``)."""
     setattr(handler, BATCH_ATTRIBUTE, True)
     return handler  # type: ignore[return-value]
 
