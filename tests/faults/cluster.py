@@ -11,8 +11,11 @@ import random
 import socket
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from tests.faults.platform import established, in_background
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "rabbitmq-cluster"
@@ -43,6 +46,7 @@ class Cluster:
     directory: Path
     port: int
     nodes: int = 3
+    _restarts: list[Future[None]] = field(default_factory=list, repr=False)
 
     def _script(self, *args: str, timeout: float = 180) -> str:
         result = subprocess.run(
@@ -89,6 +93,17 @@ class Cluster:
     def start_node(self, node: int) -> None:
         self._script("start-node", str(node), timeout=300)
 
+    def start_node_in_background(self, node: int) -> None:
+        """``start_node`` in a thread: a node takes seconds to boot, which the test
+        spends draining instead; ``await_restarts`` waits for it."""
+        self._restarts.append(in_background(self.start_node, node))
+
+    def await_restarts(self) -> None:
+        """Until every node started in the background runs (raises if one did not)."""
+        restarts, self._restarts = self._restarts, []
+        for restart in restarts:
+            restart.result(timeout=330)
+
     def running(self) -> list[int]:
         return [n for n in range(1, self.nodes + 1) if not _free(self.amqp_port(n))]
 
@@ -120,25 +135,5 @@ class Cluster:
 
     def connected_nodes(self, pid: int) -> set[int]:
         """The nodes a process has established AMQP connections to (from /proc)."""
-        inodes = set()
-        for fd in Path(f"/proc/{pid}/fd").iterdir():
-            try:
-                target = fd.readlink().name
-            except OSError:
-                continue
-            if target.startswith("socket:["):
-                inodes.add(target[8:-1])
-        nodes = set()
-        for table in ("tcp", "tcp6"):
-            path = Path(f"/proc/{pid}/net/{table}")
-            if not path.exists():
-                continue
-            for line in path.read_text().splitlines()[1:]:
-                fields = line.split()
-                remote, state, inode = fields[2], fields[3], fields[9]
-                if state != "01" or inode not in inodes:  # 01: ESTABLISHED
-                    continue
-                node = self.node_of_port(int(remote.rsplit(":", 1)[1], 16))
-                if node is not None:
-                    nodes.add(node)
-        return nodes
+        nodes = {self.node_of_port(remote) for _, remote in established(pid)}
+        return {node for node in nodes if node is not None}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,9 +22,12 @@ from tests.faults.checker import REGISTERED, Checker, Figures
 from tests.faults.cluster import Cluster
 from tests.faults.load import LoadDriver
 from tests.faults.observer import Observer
-from tests.faults.platform import HEARTBEAT, Platform, Process
+from tests.faults.platform import HEARTBEAT, Platform, Process, in_background
 
 FIGURES: list[Figures] = []
+LOAD_RATE = 50.0
+"""Writes a second the load driver makes (25 before): a test's "N writes before (or
+after) the fault" take N/50 s, and every fault meets twice the writes in flight."""
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -78,7 +82,7 @@ class Rig:
     def worker(self, service: str) -> Process:
         return self.platform.processes[f"{service}-worker"]
 
-    def load(self, rate: float = 25.0) -> LoadDriver:
+    def load(self, rate: float = LOAD_RATE) -> LoadDriver:
         self.driver = LoadDriver(self.platform.api, self.platform.token(), rate=rate)
         self.driver.start()
         return self.driver
@@ -152,18 +156,90 @@ def rig(
         yield rig
 
 
+class SessionCluster:
+    """The session's one three-node cluster, started and stopped in the background.
+
+    Booting three nodes and joining them takes half a minute, stopping them ten seconds:
+    the cluster tests run after the first fault test (``pytest_collection_modifyitems``),
+    which covers the boot, and the nodes stop while the next fault tests run. The
+    session's end waits for the stop."""
+
+    def __init__(self) -> None:
+        self.started: Future[Cluster] | None = None
+        self.stopped: Future[None] | None = None
+        self.last_user = ""
+        """The node id of the session's last cluster test: the nodes stop after it."""
+
+    def start(self) -> None:
+        if self.started is None:
+            self.started = in_background(Cluster.start)
+
+    def get(self) -> Cluster:
+        self.start()
+        assert self.started is not None
+        return self.started.result(timeout=360)
+
+    def stop(self) -> None:
+        """Stop the nodes in the background (once); a start still under way first ends."""
+        if self.started is not None and self.stopped is None:
+            self.stopped = in_background(_stop_started, self.started)
+
+    def wait_stopped(self) -> None:
+        self.stop()
+        if self.stopped is not None:
+            self.stopped.result(timeout=360)
+
+
+def _stop_started(started: Future[Cluster]) -> None:
+    try:
+        cluster = started.result(timeout=360)
+    except Exception:  # noqa: BLE001 - it failed to start: reported by the tests using it
+        return
+    cluster.await_restarts()
+    cluster.stop()
+
+
+SESSION_CLUSTER = SessionCluster()
+
+
+def _uses_cluster(item: pytest.Item) -> bool:
+    return item.get_closest_marker("cluster") is not None
+
+
+@pytest.hookimpl(trylast=True)  # after ``-m`` deselected what does not run
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The cluster tests run after the first fault test (so that the cluster boots
+    while it runs); otherwise the order is kept."""
+    cluster = [item for item in items if _uses_cluster(item)]
+    rest = [item for item in items if not _uses_cluster(item)]
+    faults = [i for i, item in enumerate(rest) if item.get_closest_marker("faults")]
+    if cluster and faults:
+        items[:] = [*rest[: faults[0] + 1], *cluster, *rest[faults[0] + 1 :]]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_cluster(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Starts the session's cluster in the background as soon as the first test of
+    tests/faults runs, if a cluster test is to run; stops it at the end at the latest."""
+    users = [item for item in request.session.items if _uses_cluster(item)]
+    if users and shutil.which("rabbitmqctl") and shutil.which("rabbitmq-server"):
+        SESSION_CLUSTER.last_user = users[-1].nodeid
+        SESSION_CLUSTER.start()
+    try:
+        yield
+    finally:
+        SESSION_CLUSTER.wait_stopped()
+
+
 @pytest.fixture(scope="session")
-def rabbit_cluster() -> Iterator[Cluster]:
+def rabbit_cluster(_session_cluster: None) -> Cluster:
     """Three RabbitMQ nodes joined in a cluster (scripts/rabbitmq-cluster), beside the
-    machine's broker; stopped, and their data deleted, after the session."""
+    machine's broker; stopped, and their data deleted, after the session's last cluster
+    test."""
     require_rabbitmqctl()
     if shutil.which("rabbitmq-server") is None:
         testing.unavailable("rabbitmq-server", "not installed (the cluster tests start nodes)")
-    cluster = Cluster.start()
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
+    return SESSION_CLUSTER.get()
 
 
 @pytest.fixture
@@ -184,8 +260,13 @@ def cluster_rig(
         ) as rig:
             yield rig
     finally:
-        for node in range(1, rabbit_cluster.nodes + 1):
-            if node not in rabbit_cluster.running():
-                rabbit_cluster.start_node(node)  # a test that failed half-way
-        for service in SERVICE_NAMES:
-            testing.delete_queues(service, bus)
+        try:
+            rabbit_cluster.await_restarts()  # a test that failed before it waited
+        finally:
+            for node in range(1, rabbit_cluster.nodes + 1):
+                if node not in rabbit_cluster.running():
+                    rabbit_cluster.start_node(node)  # a test that failed half-way
+            for service in SERVICE_NAMES:
+                testing.delete_queues(service, bus)
+            if request.node.nodeid == SESSION_CLUSTER.last_user:
+                SESSION_CLUSTER.stop()  # no cluster test follows: the nodes stop meanwhile

@@ -21,10 +21,11 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import psycopg
@@ -45,6 +46,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BOOSTER = str(Path(sys.executable).with_name("booster"))
 SERVICES = ("registry", "notifications", "events")
 CONSUMERS = ("notifications", "events")
+T = TypeVar("T")
 HEARTBEAT = 3
 """Seconds: short, so that a hung broker is noticed within the test (the platform's
 default is 60; a URL's ``?heartbeat=`` sets it)."""
@@ -56,6 +58,20 @@ def wait_until(check: Callable[[], object], timeout: float, what: str, poll: flo
         if time.monotonic() > deadline:
             raise AssertionError(f"not within {timeout:.0f} s: {what}")
         time.sleep(poll)
+
+
+def in_background(function: Callable[..., T], *args: object) -> Future[T]:
+    """``function(*args)`` in a thread of its own; its result (or exception) in the future."""
+    future: Future[T] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(function(*args))
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever waits for it
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name=f"background-{function.__name__}", daemon=True).start()
+    return future
 
 
 def conninfo(url: str) -> str:
@@ -74,6 +90,29 @@ def children(pid: int) -> set[int]:
     for task in Path(f"/proc/{pid}/task").iterdir():
         text = (task / "children").read_text().split()
         found.update(int(child) for child in text)
+    return found
+
+
+def established(pid: int) -> list[tuple[int, int]]:
+    """(local port, remote port) of each established TCP connection of a process (/proc)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = fd.readlink().name
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    found = []
+    for table in ("tcp", "tcp6"):
+        path = Path(f"/proc/{pid}/net/{table}")
+        if not path.exists():
+            continue
+        for line in path.read_text().splitlines()[1:]:
+            fields = line.split()
+            local, remote, state, inode = fields[1], fields[2], fields[3], fields[9]
+            if state == "01" and inode in inodes:  # 01: ESTABLISHED
+                found.append((int(local.rsplit(":", 1)[1], 16), int(remote.rsplit(":", 1)[1], 16)))
     return found
 
 
@@ -176,7 +215,9 @@ class Platform:
             )
             self.stack.callback(self.pg[service].close)
         broker = urlsplit(self.bus.broker_urls[0])
-        self.broker = FaultProxy("broker", (broker.hostname or "127.0.0.1", broker.port or 5672))
+        self.broker = FaultProxy(
+            "broker", (broker.hostname or "127.0.0.1", broker.port or 5672), amqp=True
+        )
         self.stack.callback(self.broker.close)
         self.stack.callback(self.stop_all)
 
@@ -284,6 +325,25 @@ class Platform:
         """Rows of ``sql`` on ``service``'s database, directly (not through the proxy)."""
         with psycopg.connect(conninfo(self.db_urls[service]), autocommit=True) as connection:
             return list(connection.execute(sql, args or None).fetchall())
+
+    def broker_connections(self, names: Sequence[str]) -> dict[str, set[int]]:
+        """The client ports of each process's connections through the broker's proxy."""
+        assert self.broker is not None
+        port = self.broker.port
+        return {
+            name: {
+                local for local, remote in established(self.processes[name].pid) if remote == port
+            }
+            for name in names
+        }
+
+    def gave_up(self, connections: dict[str, set[int]], since: float) -> dict[str, bool]:
+        """Whether each process gave one of ``connections`` up (a closing method sent, read
+        by the broker's proxy) at ``since`` or later: how a worker shows, while the broker
+        still says nothing, that it noticed."""
+        assert self.broker is not None
+        closing = self.broker.closing_since(since)
+        return {name: bool(ports & closing) for name, ports in connections.items()}
 
     def unsent(self, service: str = "registry") -> int:
         return int(self.query(service, "SELECT count(*) FROM outbox WHERE sent_at IS NULL")[0][0])

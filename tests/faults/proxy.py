@@ -12,17 +12,65 @@ threads, one per direction. Faults, each healed by :meth:`FaultProxy.heal`:
   that is healed later; the other direction keeps flowing.
 - ``reset_all()``: every open connection is reset (RST) on both sides, at once.
 - ``delay(seconds)``: each chunk waits before it is forwarded (a slow link).
+
+A proxy made with ``amqp=True`` also reads what each AMQP client sends, frame by frame,
+and notes when one gives its connection up (``closing_since``): the first thing a client
+does once it noticed a broker gone silent, even while its bytes are held back.
 """
 
 from __future__ import annotations
 
+import fcntl
 import socket
 import struct
+import termios
 import threading
 import time
 from dataclasses import dataclass, field
 
 DIRECTIONS = ("up", "down")
+PROTOCOL_HEADER_SIZE = len(b"AMQP\x00\x00\x09\x01")
+FRAME_END = 0xCE
+CLOSING_METHODS = {(10, 50), (20, 40), (60, 30)}
+"""connection.close, channel.close, basic.cancel (class and method ids): a client sends
+one of them first when it gives a connection up."""
+
+
+class ClientFrames:
+    """What an AMQP client sent on one connection, split into frames."""
+
+    def __init__(self) -> None:
+        self._header = PROTOCOL_HEADER_SIZE  # bytes of the protocol header still to come
+        self._rest = b""  # the start of a frame not complete yet
+        self.in_sync = True
+
+    def feed(self, data: bytes) -> bool:
+        """Take the client's next bytes; whether they complete a closing method."""
+        closing, self._header, self._rest, self.in_sync = _scan(self._rest + data, self._header)
+        return closing
+
+    def peek(self, data: bytes) -> bool:
+        """Whether ``data``, were it the client's next bytes, completes a closing method."""
+        return _scan(self._rest + data, self._header)[0]
+
+
+def _scan(buffer: bytes, header: int) -> tuple[bool, int, bytes, bool]:
+    """Whether a closing method is among ``buffer``'s complete frames, the protocol
+    header's bytes still to come, the incomplete rest, whether the frames were sound."""
+    offset = min(header, len(buffer))
+    header -= offset
+    closing = False
+    while len(buffer) - offset >= 7:
+        kind, _channel, size = struct.unpack_from(">BHI", buffer, offset)
+        end = offset + 7 + size
+        if end >= len(buffer):
+            break
+        if buffer[end] != FRAME_END:
+            return closing, header, b"", False
+        if kind == 1 and size >= 4:
+            closing |= struct.unpack_from(">HH", buffer, offset + 7) in CLOSING_METHODS
+        offset = end + 1
+    return closing, header, buffer[offset:], True
 
 
 @dataclass(eq=False)
@@ -30,6 +78,14 @@ class _Pipe:
     client: socket.socket
     server: socket.socket
     closed: threading.Event = field(default_factory=threading.Event)
+    port: int = 0
+    """The client's own port."""
+    frames: ClientFrames | None = None
+    """What the client sent, frame by frame (``amqp``)."""
+    peeked: int = 0
+    """Bytes held back that were looked at last (``amqp``)."""
+    closing: bool = False
+    """The client sent a closing method (``amqp``)."""
 
     def close(self, *, reset: bool = False) -> None:
         if self.closed.is_set():
@@ -60,9 +116,12 @@ def _set_reset_on_close(sock: socket.socket) -> None:
 class FaultProxy:
     """Forwards 127.0.0.1:``port`` to ``upstream``; faults are switched on and off."""
 
-    def __init__(self, name: str, upstream: tuple[str, int]) -> None:
+    def __init__(self, name: str, upstream: tuple[str, int], *, amqp: bool = False) -> None:
         self.name = name
         self.upstream = upstream
+        self.amqp = amqp
+        self.closings: list[tuple[int, float]] = []
+        """(client port, monotonic time) of each connection's first closing method."""
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port: int = self._listener.getsockname()[1]
         self._state = threading.Condition()
@@ -113,6 +172,11 @@ class FaultProxy:
             self._delay = 0.0
             self._state.notify_all()
 
+    def closing_since(self, since: float) -> set[int]:
+        """The client ports of the connections given up (``amqp``) at ``since`` or later."""
+        with self._state:
+            return {port for port, at in self.closings if at >= since}
+
     @property
     def open_connections(self) -> int:
         with self._state:
@@ -150,7 +214,9 @@ class FaultProxy:
             server.settimeout(None)
             for sock in (client, server):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            pipe = _Pipe(client, server)
+            pipe = _Pipe(client, server, port=client.getpeername()[1])
+            if self.amqp:
+                pipe.frames = ClientFrames()
             with self._state:
                 self._pipes.add(pipe)
             self.accepted += 1
@@ -162,12 +228,45 @@ class FaultProxy:
                     daemon=True,
                 ).start()
 
-    def _wait_until_open(self, pipe: _Pipe, direction: str) -> float:
+    def _wait_until_open(self, pipe: _Pipe, direction: str, source: socket.socket) -> float:
         """Block while the direction is hung or cut; the delay to apply once it flows."""
         with self._state:
             while (self._hung or direction in self._cut) and not pipe.closed.is_set():
                 self._state.wait(0.2)
+                if direction == "up":
+                    self._peek(pipe, source)
             return self._delay
+
+    def _observe(self, pipe: _Pipe, data: bytes) -> None:
+        """Read what a client sends (``amqp``): a closing method is noted."""
+        if pipe.frames is None or pipe.closing:
+            return
+        pipe.peeked = 0
+        if pipe.frames.feed(data):
+            self._note_closing(pipe)
+        elif not pipe.frames.in_sync:
+            pipe.frames = None
+
+    def _peek(self, pipe: _Pipe, source: socket.socket) -> None:
+        """Look at what a client sent that is held back (not read) for a closing method."""
+        if pipe.frames is None or pipe.closing or pipe.closed.is_set():
+            return
+        try:  # the connection may be closed (reset) meanwhile: its descriptor is gone then
+            size = fcntl.ioctl(source.fileno(), termios.FIONREAD, b"\0\0\0\0")
+            held = struct.unpack("i", size)[0]
+            if held == pipe.peeked:  # nothing new since the last look
+                return
+            pipe.peeked = held
+            data = source.recv(held, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+        except (OSError, ValueError):
+            return
+        if pipe.frames.peek(data):
+            self._note_closing(pipe)
+
+    def _note_closing(self, pipe: _Pipe) -> None:
+        with self._state:
+            pipe.closing = True
+            self.closings.append((pipe.port, time.monotonic()))
 
     def _pump(
         self, pipe: _Pipe, direction: str, source: socket.socket, target: socket.socket
@@ -177,9 +276,11 @@ class FaultProxy:
         clean = False
         try:
             while not pipe.closed.is_set():
-                self._wait_until_open(pipe, direction)  # a cut stops reading, too
+                self._wait_until_open(pipe, direction, source)  # a cut stops reading, too
                 data = source.recv(65536)
-                delay = self._wait_until_open(pipe, direction)
+                if direction == "up":
+                    self._observe(pipe, data)
+                delay = self._wait_until_open(pipe, direction, source)
                 if pipe.closed.is_set():
                     return
                 if delay:

@@ -41,7 +41,7 @@ def test_node_loss_mid_burst(cluster_rig: Rig, rabbit_cluster: Cluster) -> None:
     rig.driver = burst
     burst.start()
     checker = rig.checker()
-    wait_until(lambda: len(checker.notifications()) >= 2_000, 240, "2,000 handled")
+    wait_until(lambda: len(checker.notifications()) >= 2_000, 240, "2,000 handled", poll=0.5)
     leader = cluster.leader(queue)
     handled_at_stop = len(checker.notifications())
     cluster.stop_node(leader)
@@ -50,10 +50,13 @@ def test_node_loss_mid_burst(cluster_rig: Rig, rabbit_cluster: Cluster) -> None:
             lambda: len(checker.notifications()) >= handled_at_stop + 2_000,
             240,
             "2,000 more handled with a node down",
+            poll=0.5,
         )
         new_leader = cluster.leader(queue)
     finally:
-        cluster.start_node(leader)
+        # started again while the rest of the burst drains (as the consumers went on
+        # while it booted before); running again before the checker's verdict
+        cluster.start_node_in_background(leader)
     figures = rig.finish(
         "cluster: leader node stopped mid-burst",
         drain_timeout=300,
@@ -61,6 +64,8 @@ def test_node_loss_mid_burst(cluster_rig: Rig, rabbit_cluster: Cluster) -> None:
         stopped=f"n{leader} (leader) at {handled_at_stop} handled",
         new_leader=f"n{new_leader}",
     )
+    cluster.await_restarts()
+    assert len(cluster.running()) == cluster.nodes
     figures.assert_clean()
     assert figures.committed == BURST
     assert new_leader != leader
@@ -176,13 +181,15 @@ def test_client_with_three_urls_moves_to_a_surviving_node(
         rig.wait_for_writes(80)
         wait_until(lambda: len(checker.notifications()) >= handled + 80, 60, "it consumes again")
     finally:
-        cluster.start_node(node)
+        cluster.start_node_in_background(node)  # booting while the test drains
     figures = rig.finish(
         "cluster: a client's node stopped",
         connected_before=sorted(before),
         stopped=f"n{node}",
         connected_after=sorted(after),
     )
+    cluster.await_restarts()
+    assert len(cluster.running()) == cluster.nodes
     figures.assert_clean()
     assert worker.starts == 1 and worker.running()  # the same process, reconnected
     assert node not in after

@@ -139,19 +139,46 @@ def test_postgres_away_under_load(rig: Rig) -> None:
     assert children(api.pid) == api_workers_before
 
 
+NOTICED_WITHIN = 30.0
+"""Seconds a worker may take to notice a broker gone silent (a hung broker, a cut from
+the broker to the clients) before the test fails: it takes 7-8 s (two missed beats,
+found by a check made about once a second)."""
+
+
+def _until_every_worker_gave_up(rig: Rig, workers: list[str], what: str) -> float:
+    """Keep the fault on until every worker gave one of its broker connections up (the
+    proxy reads the closing methods it sends: its log says so only once the heal lets
+    the closing handshake through), and for two beats at least (nothing notices a
+    silence sooner). Seconds the fault lasted."""
+    platform = rig.platform
+    connections = platform.broker_connections(workers)
+    assert all(connections.values()), connections
+    started = time.monotonic()
+    wait_until(
+        lambda: all(platform.gave_up(connections, started).values()),
+        NOTICED_WITHIN,
+        f"every worker gave its connection to the {what} broker up",
+        poll=0.2,
+    )
+    time.sleep(max(0.0, 2 * HEARTBEAT - (time.monotonic() - started)))
+    return time.monotonic() - started
+
+
 def test_hung_broker(rig: Rig) -> None:
-    """The broker's proxy stops forwarding without closing anything, for 20 s (the
-    heartbeat is 3 s): the workers notice by heartbeat and reconnect once it answers; the
-    API keeps committing writes into the outbox meanwhile; nothing is lost."""
+    """The broker's proxy stops forwarding without closing anything until every worker
+    noticed (the heartbeat is 3 s: 7-8 s): the workers notice by heartbeat and reconnect
+    once it answers; the API keeps committing writes into the outbox meanwhile; nothing
+    is lost."""
     rig.start()
     driver = rig.load()
     rig.wait_for_writes(100)
     platform = rig.platform
     assert platform.broker is not None
     wait_until(rig.checker().drained, 60, "the platform caught up", poll=0.25)
+    workers = [name for name in platform.processes if name.endswith("-worker")]
     hung_at = time.monotonic()
     platform.broker.hang()
-    time.sleep(20.0)
+    hung_for = _until_every_worker_gave_up(rig, workers, "hung")
     waiting = platform.unsent()
     healed_at = time.monotonic()
     platform.broker.heal()
@@ -163,7 +190,7 @@ def test_hung_broker(rig: Rig) -> None:
         if name.endswith("-worker")
     }
     figures = rig.finish(
-        "4 hung broker 20s",
+        f"4 hung broker {hung_for:.1f}s",
         heartbeat=f"{HEARTBEAT}s",
         answers_while_hung=dict(during),
         outbox_waiting=waiting,
@@ -178,9 +205,10 @@ def test_hung_broker(rig: Rig) -> None:
 
 def test_connection_resets_and_one_way_cuts(rig: Rig) -> None:
     """Every connection to the broker and to PostgreSQL is reset three times; then the
-    link to the broker is cut one way for 12 s: client to broker (the broker misses the
-    clients' heartbeats and closes), then broker to client (the clients miss the
-    broker's). Each worker is interrupted, and reconnects, in each phase."""
+    link to the broker is cut one way: client to broker until every worker was
+    interrupted (the broker misses the clients' heartbeats and closes: 6-9 s), then broker
+    to client until every worker gave up (the clients miss the broker's: 7-8 s). Each
+    worker is interrupted, and reconnects, in each phase."""
     rig.start()
     driver = rig.load()
     rig.wait_for_writes(80)
@@ -192,6 +220,7 @@ def test_connection_resets_and_one_way_cuts(rig: Rig) -> None:
         return {name: process.count("interrupted") for name, process in workers.items()}
 
     phases: dict[str, dict[str, int]] = {}
+    durations: dict[str, float] = {}
     before = interruptions()
     resets = 0
     for _ in range(3):
@@ -204,13 +233,27 @@ def test_connection_resets_and_one_way_cuts(rig: Rig) -> None:
         wait_until(checker.drained, 60, "the platform caught up", poll=0.25)
         phases["resets" if direction == "up" else "cut up"] = _minus(interruptions(), before)
         before = interruptions()
+        cut_at = time.monotonic()
         platform.broker.cut(direction)
-        time.sleep(12.0)
+        if direction == "up":
+            # the broker's closing gets through at once: healed as soon as every worker
+            # saw it (never before two beats: nothing notices a silence sooner)
+            def all_interrupted(since: dict[str, int] = before) -> bool:
+                return all(count > 0 for count in _minus(interruptions(), since).values())
+
+            wait_until(
+                all_interrupted, 60, "the broker closed every worker's connection", poll=0.25
+            )
+            time.sleep(max(0.0, 2 * HEARTBEAT - (time.monotonic() - cut_at)))
+        else:
+            _until_every_worker_gave_up(rig, list(workers), "silent")
+        durations[direction] = round(time.monotonic() - cut_at, 1)
         platform.broker.heal()
         rig.wait_for_writes(40)
     phases["cut down"] = _minus(interruptions(), before)
     figures = rig.finish(
-        "5 connection resets x3, one-way cuts 12s",
+        "5 connection resets x3, one-way cuts",
+        cut_seconds=durations,
         connections_reset=resets,
         worker_interruptions=phases,
         api_answers=dict(driver.statuses()),
@@ -226,18 +269,26 @@ def _minus(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
     return {name: after[name] - before[name] for name in after}
 
 
-SLOW_SECONDS = 60.0
-"""How long the consumer stays slower than the publisher: long enough for its queue to
-hold several times the prefetch, short enough for CI (docs/operations.md)."""
+SLOW_RATE = 50.0
+"""Writes a second while the consumer is slow (a few a second): its queue grows by some
+45 a second."""
+SLOW_QUEUE = 1_000
+"""Messages waiting in the consumer's queue (beyond the prefetch it holds) when the slow
+phase ends: over three times the prefetch, as deep as a minute at 25 writes a second
+made it (docs/operations.md)."""
+SLOW_AT_LEAST = 20.0
+"""Seconds the consumer stays slow at least, however fast its queue grows: twenty
+samples of its memory."""
 
 
 def test_slow_consumer_memory_bounded_by_prefetch(rig: Rig) -> None:
     """The notifications worker handles one event per transaction over a database link
-    slowed to 20 ms a chunk (a few events a second) while the API commits about 25 a
-    second, for a minute: its queue grows to many times the prefetch while the worker's
-    memory stays flat; once the link is fast again the queue drains."""
+    slowed to 20 ms a chunk (a few events a second) while the API commits about 50 a
+    second, until its queue holds over three times the prefetch (half a minute or so):
+    the worker's memory stays flat meanwhile; once the link is fast again the queue
+    drains."""
     rig.start(env={"notifications": {"BOOSTER_CONSUMER_BATCH_SIZE": "1"}})
-    rig.load()
+    rig.load(rate=SLOW_RATE)
     rig.wait_for_writes(50)
     platform = rig.platform
     worker = rig.worker("notifications")
@@ -246,17 +297,28 @@ def test_slow_consumer_memory_bounded_by_prefetch(rig: Rig) -> None:
     platform.pg["notifications"].delay(0.02)
     time.sleep(3.0)  # settled into the slow pace
     baseline = rss_kib(worker.pid)
+    slow_from = time.monotonic()
 
     def sample() -> None:
         rss.append(rss_kib(worker.pid))
         backlog.append(platform.ready_messages("notifications"))
 
     with sampling(1.0, sample):
-        time.sleep(SLOW_SECONDS)
+        wait_until(
+            lambda: (
+                time.monotonic() - slow_from >= SLOW_AT_LEAST
+                and bool(backlog)
+                and backlog[-1] >= SLOW_QUEUE
+            ),
+            180,
+            f"{SLOW_QUEUE} messages waiting for the slow consumer",
+            poll=0.5,
+        )
+    slow = time.monotonic() - slow_from
     platform.pg["notifications"].heal()
     growth = (max(rss) - baseline) / 1024
     figures = rig.finish(
-        f"6 slow consumer {SLOW_SECONDS:.0f}s",
+        f"6 slow consumer {slow:.0f}s",
         queue_max=max(backlog),
         rss_baseline_mib=round(baseline / 1024, 1),
         rss_growth_mib=round(growth, 1),
