@@ -316,3 +316,26 @@ def test_reads_see_the_latest_write(registry: ServiceHarness, data: dict[str, An
     assert cluster_id not in [
         c["id"] for c in get(registry, "/api/v1/clusters").get_json()["items"]
     ]
+
+
+def test_on_postgresql_lookups_are_prepared_and_lists_are_not(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """A key lookup is a server-side prepared statement (parsed once, a generic plan after
+    five runs); a list is planned for each run's values (``shared.reads.reader_engine``)."""
+    from services.registry.adapters import reads
+    from shared.reads import read_connection
+
+    with service_harness("registry", postgres_url, tmp_path, TEST_SECRET) as registry:
+        cluster_id = new_cluster(registry, name="Maroc Numeric Cluster")["id"]
+        with read_connection(registry.runtime.database) as connection:
+            for _ in range(7):
+                assert reads.CLUSTER_BY_ID.get(connection, id=cluster_id)["id"] == cluster_id
+                assert len(reads.cluster_page(connection, 20, None)["items"]) == 1
+            prepared = connection.exec_driver_sql(
+                "SELECT statement, generic_plans FROM pg_prepared_statements"
+            ).all()
+    assert len(prepared) == 1, prepared
+    statement, generic_plans = prepared[0]
+    assert "WHERE clusters.id = $1" in statement
+    assert generic_plans >= 1
