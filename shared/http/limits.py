@@ -136,8 +136,11 @@ def limit_failed_authentication(
 
     @app.before_request
     def _refuse_spent_clients() -> Response | None:
-        if needs_token() and counters.spent(item, *key()):
-            return _too_many(counters, item, key(), AUTH_FAILURES_DETAIL)
+        if not needs_token():
+            return None
+        client = key()
+        if counters.spent(item, *client):
+            return _too_many(counters, item, client, AUTH_FAILURES_DETAIL)
         return None
 
     @app.after_request

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
@@ -17,14 +18,21 @@ import pytest
 from aiosmtpd.controller import Controller
 from kombu import Connection
 
+from booster.bootstrap import bootstrap, create_app, create_worker
 from booster.catalogue import platform_catalogue
+from booster.platform import spec
 from booster.testing import ServiceHarness, service_harness
+from services.notifications.adapters.outbound import HttpPoster, SmtpMailer
+from services.notifications.domain.model import Backoff, DisableRule
 from services.notifications.handlers import HANDLERS
+from services.notifications.sender import DeliverySender
 from shared.bus.consumer import BATCH_ATTRIBUTE
 from shared.bus.publisher import OutgoingMessage, Publisher
 from shared.bus.topology import topic_matches
-from shared.config import BusSettings
+from shared.config import BusSettings, Settings
 from shared.events import CloudEvent
+from shared.migrations import upgrade
+from shared.testing import delete_queues
 from tests.conftest import TEST_SECRET
 
 READ, WRITE = "notifications:read", "notifications:write"
@@ -196,3 +204,49 @@ def publish(bus: BusSettings, *events: CloudEvent) -> None:
             ],
             exchange=bus.exchange,
         )
+
+
+@contextmanager
+def fast_sender_service(
+    postgres_url: str,
+    bus: BusSettings,
+    tmp_path: Path,
+    run_loops: Any,
+    smtp_url: str | None = None,
+) -> Iterator[ServiceHarness]:
+    """The notifications service on PostgreSQL, its worker consuming from ``bus``, and a
+    sender of the test's own: polls every 50 ms, webhook retries after 0.2 s, a hook
+    disabled after 3 failures, mail to ``smtp_url`` (none without one). The worker's own
+    sender (``spec.background``) would compete for the deliveries with the production
+    back-off and disable rule, so it is left out."""
+    upgrade(spec("notifications"), postgres_url)
+    settings = Settings(
+        environment="test",
+        var_dir=tmp_path,
+        jwt_secret=TEST_SECRET,
+        database_urls={"notifications": postgres_url},
+        bus=bus,
+        webhook_allowed_hosts=("127.0.0.1",),
+    )
+    runtime = bootstrap("notifications", settings)
+    worker = create_worker(runtime)
+    worker.loops = []
+    mailer = SmtpMailer(smtp_url, settings.smtp_from) if smtp_url else None
+    sender = DeliverySender(
+        runtime.uow,
+        mailer,
+        HttpPoster(settings.webhook_allowed_hosts),
+        poll_interval=0.05,
+        webhook_backoff=Backoff((0.2,) * 5),
+        disable=DisableRule(failures=3, seconds=0),
+    )
+    worker.start()
+    try:
+        assert worker.wait_ready(15)
+        with run_loops(sender):
+            yield ServiceHarness(runtime, create_app(runtime), TEST_SECRET)
+    finally:
+        worker.stop()
+        worker.join(15)
+        delete_queues("notifications", bus)
+        runtime.database.dispose()

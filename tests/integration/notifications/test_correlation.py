@@ -12,23 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from booster.bootstrap import bootstrap, create_app, create_worker
-from booster.platform import spec
 from booster.testing import ServiceHarness
-from services.notifications.adapters.outbound import HttpPoster, SmtpMailer
-from services.notifications.domain.model import Backoff, DisableRule
-from services.notifications.sender import DeliverySender
 from shared import context
-from shared.config import BusSettings, Settings
+from shared.config import BusSettings
 from shared.events import CloudEvent
-from shared.migrations import upgrade
-from shared.testing import delete_queues
-from tests.conftest import TEST_SECRET
 from tests.integration.conftest import eventually
 from tests.integration.notifications.conftest import (
     RW,
     Mailbox,
     Receiver,
+    fast_sender_service,
     make,
     person_registered,
     publish,
@@ -43,36 +36,10 @@ def service(
     run_loops: object,
     mailbox: tuple[Mailbox, str],
 ) -> Iterator[ServiceHarness]:
-    upgrade(spec("notifications"), postgres_url)
-    settings = Settings(
-        environment="test",
-        var_dir=tmp_path,
-        jwt_secret=TEST_SECRET,
-        database_urls={"notifications": postgres_url},
-        bus=bus_settings,
-        webhook_allowed_hosts=("127.0.0.1",),
-    )
-    runtime = bootstrap("notifications", settings)
-    worker = create_worker(runtime)
-    worker.loops = []  # this test's fast sender is the only one (see test_webhooks.py)
-    sender = DeliverySender(
-        runtime.uow,
-        SmtpMailer(mailbox[1], "Booster Track <no-reply@booster.example.org>"),
-        HttpPoster(settings.webhook_allowed_hosts),
-        poll_interval=0.05,
-        webhook_backoff=Backoff((0.2,) * 5),
-        disable=DisableRule(failures=3, seconds=0),
-    )
-    worker.start()
-    try:
-        assert worker.wait_ready(15)
-        with run_loops(sender):  # type: ignore[operator]
-            yield ServiceHarness(runtime, create_app(runtime), TEST_SECRET)
-    finally:
-        worker.stop()
-        worker.join(15)
-        delete_queues("notifications", bus_settings)
-        runtime.database.dispose()
+    with fast_sender_service(
+        postgres_url, bus_settings, tmp_path, run_loops, smtp_url=mailbox[1]
+    ) as harness:
+        yield harness
 
 
 def _caused(correlation_id: str, event_: CloudEvent) -> CloudEvent:

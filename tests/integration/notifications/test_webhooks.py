@@ -12,56 +12,24 @@ import pytest
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from booster.bootstrap import bootstrap, create_app, create_worker
-from booster.platform import spec
 from booster.testing import ServiceHarness
-from services.notifications.adapters.outbound import HttpPoster
-from services.notifications.domain.model import Backoff, DisableRule
-from services.notifications.sender import DeliverySender
-from shared.config import BusSettings, Settings
-from shared.migrations import upgrade
-from shared.testing import delete_queues
-from tests.conftest import TEST_SECRET
+from shared.config import BusSettings
 from tests.integration.conftest import eventually
-from tests.integration.notifications.conftest import RW, Receiver, make, publish
+from tests.integration.notifications.conftest import (
+    RW,
+    Receiver,
+    fast_sender_service,
+    make,
+    publish,
+)
 
 
 @pytest.fixture
 def service(
     postgres_url: str, bus_settings: BusSettings, tmp_path: Path, run_loops: object
 ) -> Iterator[ServiceHarness]:
-    upgrade(spec("notifications"), postgres_url)
-    settings = Settings(
-        environment="test",
-        var_dir=tmp_path,
-        jwt_secret=TEST_SECRET,
-        database_urls={"notifications": postgres_url},
-        bus=bus_settings,
-        webhook_allowed_hosts=("127.0.0.1",),
-    )
-    runtime = bootstrap("notifications", settings)
-    worker = create_worker(runtime)
-    # The worker's own sender (spec.background) would compete for the deliveries with the
-    # production back-off and disable rule: this test's fast sender is the only one.
-    worker.loops = []
-    sender = DeliverySender(
-        runtime.uow,
-        None,
-        HttpPoster(settings.webhook_allowed_hosts),
-        poll_interval=0.05,
-        webhook_backoff=Backoff((0.2, 0.2, 0.2, 0.2, 0.2)),
-        disable=DisableRule(failures=3, seconds=0),
-    )
-    worker.start()
-    try:
-        assert worker.wait_ready(15)
-        with run_loops(sender):  # type: ignore[operator]
-            yield ServiceHarness(runtime, create_app(runtime), TEST_SECRET)
-    finally:
-        worker.stop()
-        worker.join(15)
-        delete_queues("notifications", bus_settings)
-        runtime.database.dispose()
+    with fast_sender_service(postgres_url, bus_settings, tmp_path, run_loops) as harness:
+        yield harness
 
 
 def _subscribe(service: ServiceHarness, url: str, types: list[str]) -> dict:
